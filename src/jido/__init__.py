@@ -1,0 +1,61 @@
+"""jido: typed actions, validated, timed out, retried, cancelled and observed.
+
+Define an action (an :class:`Action` subclass or a ``@jido.action`` function) and run it
+with :func:`run`, :func:`arun` or :func:`run_async`.
+"""
+
+from jido._private.action import Action, FunctionAction, action
+from jido._private.api import arun, await_, cancel, run, run_async
+from jido._private.cancel import CancelReason, Interrupted
+from jido._private.context import RunContext, current
+from jido._private.errors import (
+    CancelledError,
+    CompensationError,
+    ConfigError,
+    ExecutionError,
+    InternalError,
+    InvalidActionError,
+    InvalidAsyncRefError,
+    JidoError,
+    RemoteError,
+    TimeoutError,
+    ValidationError,
+)
+from jido._private.options import RetryPolicy, RunOptions
+from jido._private.ref import AsyncRef
+from jido._private.runtime import Runtime, configure, default_runtime, shutdown
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Action",
+    "AsyncRef",
+    "CancelReason",
+    "CancelledError",
+    "CompensationError",
+    "ConfigError",
+    "ExecutionError",
+    "FunctionAction",
+    "InternalError",
+    "Interrupted",
+    "InvalidActionError",
+    "InvalidAsyncRefError",
+    "JidoError",
+    "RemoteError",
+    "RetryPolicy",
+    "RunContext",
+    "RunOptions",
+    "Runtime",
+    "TimeoutError",
+    "ValidationError",
+    "action",
+    "arun",
+    "await_",
+    "cancel",
+    "configure",
+    "current",
+    "default_runtime",
+    "run",
+    "run_async",
+    "shutdown",
+]

@@ -1,0 +1,195 @@
+"""The asyncio driver, and the runtime's own event loop thread.
+
+Async actions run on the caller's event loop when there is one (``arun``,
+``run_async`` inside a coroutine) and on the runtime's loop thread otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from jido._private.attempt import TaskLink, call_async
+from jido._private.cancel import CancelReason, Token
+from jido._private.errors import CancelledError, JidoError
+from jido._private.ref import AsyncRef
+from jido._private.runs import Call, compensable, finish_error, start_compensation
+from jido._private.threads import Stopped
+
+__all__ = ["AsyncRun", "LoopThread"]
+
+
+class AsyncRun:
+    """Drives a run of an async action inside the current task."""
+
+    __slots__ = ("_link", "_reason", "_token", "call")
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self._reason: CancelReason | None = None
+        self._token: Token | None = None
+        self._link: TaskLink | None = None
+
+    def cancel(self, reason: CancelReason) -> None:
+        """Stop the run (thread-safe). The first reason wins."""
+        if self._reason is not None:
+            return
+        self._reason = reason
+        token, link = self._token, self._link
+        if token is not None:
+            token.cancel(reason)
+        elif link is not None:
+            link(reason)
+
+    async def drive(self) -> dict[str, Any]:
+        call = self.call
+        task = asyncio.current_task()
+        assert task is not None
+        link = self._link = TaskLink(asyncio.get_running_loop(), task)
+        parent = call.parent
+        attempt = 0
+        while True:
+            attempt += 1
+            token = self._token = Token()
+            if self._reason is not None:
+                token.cancel(self._reason)
+            unlink = parent.token.link_child(token) if parent is not None else None
+            rctx = call.context_for(attempt, call.attempt_deadline(time.monotonic()), token)
+            try:
+                return await call_async(
+                    call.spec, call.instance, call.params, call.context, rctx, link
+                )
+            except Stopped as stop:
+                error = call.stop_error(token.reason, True, stop.mechanism, attempt)
+            except JidoError as exc:
+                error = exc
+            finally:
+                self._token = None
+                if unlink is not None and parent is not None:
+                    parent.token.remove_callback(unlink)
+            delay = None if self._reason is not None else call.retry_delay(error, attempt)
+            if delay is None:
+                compensated = await _compensate(call, error) if compensable(call, error) else None
+                raise finish_error(call, error, attempt, compensated)
+            if delay and await self._sleep(link, delay):
+                reason = self._reason or CancelReason.PARENT
+                raise call.stop_error(reason, True, "not_started", attempt)
+
+    async def _sleep(self, link: TaskLink, delay: float) -> bool:
+        """Wait out a retry delay; True if the run was cancelled meanwhile."""
+        if self._reason is not None:
+            return True
+        link.active = True
+        try:
+            await asyncio.sleep(delay)
+        except asyncio.CancelledError:
+            if link.settle():
+                return True
+            raise
+        return link.settle() or self._reason is not None
+
+    async def drive_to(self, ref: AsyncRef) -> None:
+        """Drive the run and deliver its outcome to ``ref``."""
+        try:
+            result = await self.drive()
+        except JidoError as exc:
+            ref._set_error(exc)
+        except asyncio.CancelledError:  # the loop itself is going away
+            ref._set_error(self.call.stop_error(CancelReason.SHUTDOWN, True, "cancelled", 0))
+            raise
+        else:
+            ref._set_result(result)
+        finally:
+            self.call.runtime._active.discard(ref)
+
+
+async def _compensate(call: Call, error: JidoError) -> JidoError:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[JidoError] = loop.create_future()
+
+    def deliver(result: JidoError) -> None:
+        loop.call_soon_threadsafe(_set_once, future, result)
+
+    start_compensation(call, error, deliver)
+    return await asyncio.shield(future)
+
+
+def _set_once(future: asyncio.Future[JidoError], value: JidoError) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+class LoopThread:
+    """An event loop on a daemon thread, for async work started from sync code."""
+
+    def __init__(self, name: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self.thread = threading.Thread(
+            target=self._serve, args=(ready,), name=f"{name}-loop", daemon=True
+        )
+        self.thread.start()
+        ready.wait()
+        self.thread_id = self.thread.ident
+
+    def _serve(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(ready.set)
+        self.loop.run_forever()
+
+    def spawn(self, factory: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        """Start ``factory()`` as a task on the loop (thread-safe)."""
+        self.loop.call_soon_threadsafe(lambda: self.loop.create_task(factory()))
+
+    def compensate(
+        self,
+        method: Callable[..., Any],
+        params: dict[str, Any],
+        error: JidoError,
+        context: dict[Any, Any],
+        timeout: float,
+        report: Callable[[bool, Any], None],
+    ) -> None:
+        """Run an async ``on_error`` on the loop under ``timeout``; ``report(ok, value)``."""
+
+        async def compensation() -> None:
+            try:
+                async with asyncio.timeout(timeout):
+                    value = await method(params, error, context)
+            except TimeoutError:
+                report(False, Stopped("timeout"))
+            except BaseException as exc:
+                report(False, exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+            else:
+                report(True, value)
+
+        self.spawn(compensation)
+
+    def close(self, timeout: float) -> None:
+        """Cancel what is left on the loop, stop it and join its thread."""
+        if self.loop.is_closed():
+            return
+
+        async def cancel_all() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.wait(tasks, timeout=timeout)
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(cancel_all(), self.loop).result(timeout + 1.0)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=timeout + 1.0)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+def cancelled_error(name: str) -> JidoError:
+    return CancelledError(f"Action '{name}' was cancelled", details={"action": name})

@@ -1,0 +1,132 @@
+"""The one cancellation mechanism: a token that records *why* work must stop.
+
+A timeout is a cancellation whose reason is ``TIMEOUT``. Whoever cancels a token
+also triggers the enforcement registered on it: cancelling an asyncio task,
+raising an :class:`Interrupted` into a worker thread, signalling a child process.
+Code inside an action reads the same token through ``jido.current()``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import threading
+from collections.abc import Callable
+
+__all__ = ["CancelReason", "Interrupted", "Token", "clear_interrupt", "inject_interrupt"]
+
+
+class CancelReason(enum.Enum):
+    """Why a run or an attempt was told to stop."""
+
+    CALLER = "caller"
+    """``cancel()`` was called on the run's handle."""
+    TIMEOUT = "timeout"
+    """The attempt's timeout, the run's deadline or an ``await_`` timeout expired."""
+    SHUTDOWN = "shutdown"
+    """The runtime that owns the run is shutting down."""
+    PARENT = "parent"
+    """The action that started this run was itself cancelled."""
+
+
+class Interrupted(BaseException):
+    """Raised inside a running sync action when it must stop.
+
+    ``jido.current().check()`` and ``jido.current().sleep()`` raise it cooperatively; jido
+    also raises it into a worker thread at the next Python bytecode when the action
+    does not stop by itself. It derives from ``BaseException`` so that
+    ``except Exception`` in action code does not swallow it; ``finally`` blocks run.
+    """
+
+    def __init__(self, reason: CancelReason | None = None) -> None:
+        super().__init__(reason.value if reason else "interrupted")
+        self.reason = reason
+
+
+class _Injected(Interrupted):
+    """The variant jido raises asynchronously into a thread (built with no arguments)."""
+
+
+_cancel_lock = threading.Lock()
+
+
+class Token:
+    """A one-shot cancellation flag with a reason, callbacks and an interruptible wait."""
+
+    __slots__ = ("_callbacks", "_event", "reason")
+
+    def __init__(self) -> None:
+        self.reason: CancelReason | None = None
+        self._callbacks: list[Callable[[CancelReason], None]] | None = None
+        self._event: threading.Event | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.reason is not None
+
+    def cancel(self, reason: CancelReason) -> bool:
+        """Cancel with ``reason``; the first call wins. Returns True if this call cancelled."""
+        with _cancel_lock:
+            if self.reason is not None:
+                return False
+            self.reason = reason
+            callbacks, self._callbacks = self._callbacks, None
+            event = self._event
+        if event is not None:
+            event.set()
+        for callback in callbacks or ():
+            callback(reason)
+        return True
+
+    def on_cancel(self, callback: Callable[[CancelReason], None]) -> None:
+        """Call ``callback(reason)`` on cancellation (at once if already cancelled)."""
+        with _cancel_lock:
+            reason = self.reason
+            if reason is None:
+                if self._callbacks is None:
+                    self._callbacks = []
+                self._callbacks.append(callback)
+                return
+        callback(reason)
+
+    def remove_callback(self, callback: Callable[[CancelReason], None]) -> None:
+        with _cancel_lock:
+            if self._callbacks and callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+    def link_child(self, child: Token) -> Callable[[CancelReason], None]:
+        """Cancel ``child`` with ``PARENT`` when this token is cancelled; returns the callback."""
+
+        def propagate(_: CancelReason) -> None:
+            child.cancel(CancelReason.PARENT)
+
+        self.on_cancel(propagate)
+        return propagate
+
+    def check(self) -> None:
+        """Raise :class:`Interrupted` if cancelled."""
+        if self.reason is not None:
+            raise Interrupted(self.reason)
+
+    def wait(self, timeout: float | None) -> bool:
+        """Block up to ``timeout`` seconds; True as soon as the token is cancelled."""
+        if self.reason is not None:
+            return True
+        with _cancel_lock:
+            if self._event is None:
+                self._event = threading.Event()
+                if self.reason is not None:
+                    self._event.set()
+            event = self._event
+        return event.wait(timeout)
+
+
+def inject_interrupt(thread_id: int) -> bool:
+    """Raise :class:`Interrupted` in thread ``thread_id`` at its next Python bytecode."""
+    exc = ctypes.py_object(_Injected)
+    return bool(ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), exc))
+
+
+def clear_interrupt(thread_id: int) -> None:
+    """Withdraw an injected interrupt that has not fired yet."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), None)

@@ -1,0 +1,425 @@
+"""Drivers that take a prepared :class:`Call` through its attempts.
+
+- :func:`run_inline`: a sync action in the caller's thread, no time limit.
+- :class:`EngineRun`: attempts on an engine (worker threads, child processes, a
+  cluster), event-driven: deadlines, stop escalation and retry delays are timers, so no
+  thread is blocked while a run waits.
+- the asyncio driver lives in ``aio.py``.
+
+All of them ask :func:`~jido._private.policy.next_delay` what to do after a failure.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from jido._private.action import ActionSpec, describe
+from jido._private.attempt import call_sync, stop_error
+from jido._private.cancel import CancelReason, Token
+from jido._private.context import RunContext
+from jido._private.errors import CancelledError, CompensationError, JidoError, TimeoutError
+from jido._private.options import RunOptions
+from jido._private.policy import next_delay
+from jido._private.ref import AsyncRef
+from jido._private.threads import Outcome, Stopped
+
+if TYPE_CHECKING:
+    from jido._private.runtime import Runtime
+
+__all__ = ["AttemptHandle", "Call", "Engine", "EngineRun", "run_inline", "testing_flags"]
+
+
+class testing_flags:
+    no_backoff = False
+
+
+class Call:
+    """A validated run, ready for its attempts."""
+
+    __slots__ = (
+        "context",
+        "deadline",
+        "instance",
+        "opts",
+        "params",
+        "parent",
+        "run_id",
+        "runtime",
+        "spec",
+    )
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        spec: ActionSpec,
+        instance: Any,
+        params: dict[str, Any],
+        context: dict[Any, Any],
+        opts: RunOptions,
+        run_id: str,
+        deadline: float | None,
+        parent: RunContext | None,
+    ) -> None:
+        self.runtime = runtime
+        self.spec = spec
+        self.instance = instance
+        self.params = params
+        self.context = context
+        self.opts = opts
+        self.run_id = run_id
+        self.deadline = deadline
+        self.parent = parent
+
+    def attempt_deadline(self, now: float) -> float | None:
+        timeout = self.opts.timeout
+        if timeout is None:
+            return self.deadline
+        deadline = now + timeout
+        return deadline if self.deadline is None or deadline < self.deadline else self.deadline
+
+    def context_for(self, attempt: int, deadline: float | None, token: Token) -> RunContext:
+        retries = self.opts.retry.max_retries
+        return RunContext(
+            self.spec.name, self.run_id, attempt, retries + 1, deadline, self.context, token
+        )
+
+    def stop_error(
+        self, reason: CancelReason | None, stopped: bool, mechanism: str, attempt: int
+    ) -> JidoError:
+        return stop_error(
+            self.spec,
+            self.opts.timeout,
+            reason,
+            stopped=stopped,
+            mechanism=mechanism,
+            attempt=attempt,
+        )
+
+    def retry_delay(self, error: JidoError, attempt: int) -> float | None:
+        delay = next_delay(self.opts.retry, error, attempt, time.monotonic(), self.deadline)
+        if delay is not None and testing_flags.no_backoff:
+            return 0.0
+        return delay
+
+
+# -- inline ---------------------------------------------------------------------------------------
+def run_inline(call: Call) -> dict[str, Any]:
+    """Attempts in the caller's thread (a sync action with no timeout)."""
+    attempt = 0
+    parent = call.parent
+    while True:
+        attempt += 1
+        token = Token()
+        unlink = parent.token.link_child(token) if parent is not None else None
+        rctx = call.context_for(attempt, call.deadline, token)
+        try:
+            return call_sync(call.spec, call.instance, call.params, call.context, rctx)
+        except Stopped as stop:
+            error = call.stop_error(token.reason, True, stop.mechanism, attempt)
+        except JidoError as exc:
+            error = exc
+        finally:
+            if unlink is not None and parent is not None:
+                parent.token.remove_callback(unlink)
+        delay = call.retry_delay(error, attempt)
+        if delay is None:
+            raise finish_error(call, error, attempt, compensate_blocking(call, error))
+        if delay and _sleep_cancelled(parent, delay):
+            raise call.stop_error(CancelReason.PARENT, True, "not_started", attempt)
+
+
+def _sleep_cancelled(parent: RunContext | None, delay: float) -> bool:
+    if parent is None:
+        time.sleep(delay)
+        return False
+    return parent.token.wait(delay)
+
+
+def finish_error(
+    call: Call, error: JidoError, attempts: int, compensated: JidoError | None
+) -> JidoError:
+    """The error a run ends with: the compensation outcome if any, with the attempt count."""
+    final = compensated or error
+    final.details.setdefault("attempts", attempts)
+    return final
+
+
+# -- engines --------------------------------------------------------------------------------------
+class AttemptHandle(Protocol):
+    """How a driver stops an attempt an engine is running."""
+
+    def interrupt(self) -> None:
+        """Soft stop: raise into the work at its next bytecode, or send it a signal."""
+
+    def kill(self) -> bool:
+        """Hard stop; True if the work will certainly die (a process), False if impossible."""
+
+    def abandon(self) -> bool:
+        """Stop waiting for it; False if it has just finished (its outcome is on its way)."""
+
+
+class Engine(Protocol):
+    """Runs one attempt of a call somewhere and reports its outcome."""
+
+    name: str
+
+    def start(
+        self, call: Call, rctx: RunContext, on_done: Callable[[Outcome], None]
+    ) -> AttemptHandle:
+        """Start the attempt; ``on_done((ok, value))`` is called exactly once, from any thread."""
+
+
+class _Phase(enum.Enum):
+    RUNNING = 0
+    STOPPING = 1
+    DONE = 2
+
+
+class _Attempt:
+    __slots__ = ("deadline", "handle", "number", "phase", "timer", "token", "unlink")
+
+    def __init__(self, number: int, deadline: float | None) -> None:
+        self.number = number
+        self.deadline = deadline
+        self.token = Token()
+        self.phase = _Phase.RUNNING
+        self.handle: AttemptHandle | None = None
+        self.timer: Any = None
+        self.unlink: Callable[[CancelReason], None] | None = None
+
+
+class EngineRun:
+    """Drives a run whose attempts execute on an engine; completes ``ref`` exactly once."""
+
+    def __init__(self, call: Call, engine: Engine, ref: AsyncRef) -> None:
+        self.call = call
+        self.engine = engine
+        self.ref = ref
+        self.timers = call.runtime._timers
+        self.stop_timeout = call.runtime.stop_timeout
+        self._lock = threading.Lock()
+        self._attempt: _Attempt | None = None
+        self._count = 0
+        self._delay_timer: Any = None
+        self._reason: CancelReason | None = None
+        self._finished = False
+
+    # -- control ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._launch()
+
+    def cancel(self, reason: CancelReason) -> None:
+        with self._lock:
+            if self._finished or self._reason is not None:
+                return
+            self._reason = reason
+            att = self._attempt
+            waiting = self._delay_timer
+            self._delay_timer = None
+        if waiting is not None:
+            waiting.cancel()
+            self._finish_error(self.call.stop_error(reason, True, "not_started", self._count))
+        elif att is not None:
+            att.token.cancel(reason)
+
+    # -- attempts --------------------------------------------------------------------------------
+    def _launch(self) -> None:
+        call = self.call
+        with self._lock:
+            self._delay_timer = None
+            if self._reason is not None or self._finished:
+                return
+            self._count += 1
+            att = _Attempt(self._count, call.attempt_deadline(time.monotonic()))
+            self._attempt = att
+        if call.parent is not None:
+            att.unlink = call.parent.token.link_child(att.token)
+        rctx = call.context_for(att.number, att.deadline, att.token)
+        try:
+            att.handle = self.engine.start(call, rctx, lambda outcome: self._done(att, outcome))
+        except JidoError as exc:
+            self._done(att, (False, exc))
+            return
+        att.token.on_cancel(lambda reason: self._stop(att))
+        if att.deadline is not None:
+            att.timer = self.timers.call_at(att.deadline, lambda: _expire(att.token))
+
+    def _stop(self, att: _Attempt) -> None:
+        with self._lock:
+            if att.phase is not _Phase.RUNNING or att.handle is None:
+                return
+            att.phase = _Phase.STOPPING
+        att.handle.interrupt()
+        self.timers.call_later(self.stop_timeout, lambda: self._escalate(att))
+
+    def _escalate(self, att: _Attempt) -> None:
+        if att.phase is not _Phase.STOPPING or att.handle is None:
+            return
+        if att.handle.kill():
+            self.timers.call_later(self.stop_timeout, lambda: self._abandon(att))
+        else:
+            self._abandon(att)
+
+    def _abandon(self, att: _Attempt) -> None:
+        if att.phase is not _Phase.STOPPING or att.handle is None or not att.handle.abandon():
+            return
+        with self._lock:
+            if att.phase is not _Phase.STOPPING:
+                return
+            att.phase = _Phase.DONE
+        self._failed(att, self.call.stop_error(att.token.reason, False, "abandoned", att.number))
+
+    def _done(self, att: _Attempt, outcome: Outcome) -> None:
+        with self._lock:
+            phase = att.phase
+            if phase is _Phase.DONE:
+                return
+            att.phase = _Phase.DONE
+        if att.timer is not None:
+            att.timer.cancel()
+        ok, value = outcome
+        if att.token.reason is not None:
+            mechanism = value.mechanism if isinstance(value, Stopped) else "cooperative"
+            self._failed(att, self.call.stop_error(att.token.reason, True, mechanism, att.number))
+        elif ok:
+            self._unlink(att)
+            self._finish(value)
+        else:
+            error = value if isinstance(value, JidoError) else self.call.spec.wrap(value)
+            self._failed(att, error)
+
+    def _failed(self, att: _Attempt, error: JidoError) -> None:
+        self._unlink(att)
+        delay = None if self._reason is not None else self.call.retry_delay(error, att.number)
+        if delay is None:
+            self._give_up(error)
+            return
+        with self._lock:
+            if self._reason is not None:
+                cancelled = True
+            else:
+                cancelled = False
+                if delay:
+                    self._delay_timer = self.timers.call_later(delay, self._launch)
+        if cancelled:
+            self._give_up(error)
+        elif not delay:
+            self._launch()
+
+    def _unlink(self, att: _Attempt) -> None:
+        parent = self.call.parent
+        if att.unlink is not None and parent is not None:
+            parent.token.remove_callback(att.unlink)
+            att.unlink = None
+
+    # -- the end ---------------------------------------------------------------------------------
+    def _give_up(self, error: JidoError) -> None:
+        count = self._count
+        if not compensable(self.call, error):
+            self._finish_error(finish_error(self.call, error, count, None))
+            return
+        start_compensation(
+            self.call,
+            error,
+            lambda compensated: self._finish_error(
+                finish_error(self.call, error, count, compensated)
+            ),
+        )
+
+    def _finish(self, result: dict[str, Any]) -> None:
+        with self._lock:
+            self._finished = True
+        self.ref._set_result(result)
+
+    def _finish_error(self, error: JidoError) -> None:
+        with self._lock:
+            self._finished = True
+        self.ref._set_error(error)
+
+
+# -- compensation ---------------------------------------------------------------------------------
+def _expire(token: Token) -> None:
+    token.cancel(CancelReason.TIMEOUT)
+
+
+def compensable(call: Call, error: JidoError) -> bool:
+    """Compensation runs for failures of the action, not for timeouts or cancellations."""
+    return call.spec.has_on_error and not isinstance(error, TimeoutError | CancelledError)
+
+
+def compensate_blocking(call: Call, error: JidoError) -> JidoError | None:
+    """Run compensation (if any) and wait for its outcome."""
+    if not compensable(call, error):
+        return None
+    box: list[JidoError] = []
+    done = threading.Event()
+
+    def finished(result: JidoError) -> None:
+        box.append(result)
+        done.set()
+
+    start_compensation(call, error, finished)
+    done.wait()
+    return box[0]
+
+
+def start_compensation(
+    call: Call, error: JidoError, on_result: Callable[[JidoError], None]
+) -> None:
+    """Run ``on_error`` once, crash-contained, under its own timeout; report the final error."""
+    spec = call.spec
+    timeout = call.opts.compensation_timeout or spec.compensation_timeout
+    method = getattr(call.instance, "on_error")  # noqa: B009 - the hook is looked up dynamically
+    settled = threading.Lock()
+    timer: list[Any] = []
+
+    def report(ok: bool, value: Any) -> None:
+        if settled.acquire(blocking=False):
+            if timer:
+                timer[0].cancel()
+            on_result(_compensation_outcome(spec, error, timeout, ok, value))
+
+    if spec.is_async_on_error:
+        call.runtime._loop().compensate(method, call.params, error, call.context, timeout, report)
+        return
+
+    def run() -> Any:
+        return method(call.params, error, call.context)
+
+    job = call.runtime._pool.submit(run, lambda outcome: report(*outcome))
+
+    def expire() -> None:
+        report(False, Stopped("timeout"))
+        job.interrupt()
+        job.abandon()
+
+    timer.append(call.runtime._timers.call_later(timeout, expire))
+
+
+def _compensation_outcome(
+    spec: ActionSpec, error: JidoError, timeout: float, ok: bool, value: Any
+) -> JidoError:
+    if ok and isinstance(value, dict):
+        error.details["compensation"] = {"compensated": True, "result": value}
+        return error
+    if ok:
+        reason = f"on_error returned {type(value).__name__}, expected a dict"
+    elif isinstance(value, Stopped) and value.mechanism == "timeout":
+        reason = f"timed out after {timeout:g}s"
+    else:
+        reason = describe(value)
+    failure = CompensationError(
+        f"Compensation failed for: {error.message} ({reason})",
+        details={
+            "action": spec.name,
+            "compensated": False,
+            "compensation_error": reason,
+            "original_error": error.to_dict(),
+        },
+    )
+    failure.__cause__ = error
+    return failure
