@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, ParamSpec, TypeVar, overload
 import pydantic
 
 from jido._private.errors import ExecutionError, InvalidActionError, JidoError, ValidationError
+from jido._private.normalize import normalize_params
 from jido._private.options import check_seconds
 from jido._private.redact import redact_text
 from jido._private.schema import Schema
@@ -52,6 +53,8 @@ class ActionSpec:
         "make_instance",
         "name",
         "output_schema",
+        "param_hooks",
+        "plain_result",
         "schema",
         "tags",
         "target",
@@ -92,6 +95,10 @@ class ActionSpec:
         self.hooks = hooks
         self.has_on_error = has_on_error
         self.is_async_on_error = is_async_on_error
+        self.param_hooks = bool(hooks & {"on_before_validate_params", "on_after_validate_params"})
+        self.plain_result = output_schema is None and not (
+            hooks - {"on_before_validate_params", "on_after_validate_params"}
+        )
         self.compensation_timeout = compensation_timeout
         self.interruptible = interruptible
 
@@ -99,6 +106,13 @@ class ActionSpec:
         return f"<ActionSpec {self.name}>"
 
     # -- params -------------------------------------------------------------------------------
+    def check_params(self, instance: Any, raw: object) -> dict[str, Any]:
+        """Normalize then validate raw params (the fast path when there are no hooks)."""
+        schema = self.schema
+        if schema is not None and type(raw) is dict and not self.param_hooks:
+            return schema.validate(raw, self.name, "params")
+        return self.validate_params(instance, normalize_params(raw))
+
     def validate_params(self, instance: Any, params: dict[str, Any]) -> dict[str, Any]:
         """Hooks and schema around the params, in Jido's order. Raises ValidationError."""
         hooks = self.hooks
@@ -287,7 +301,7 @@ class Action:
 
 def _class_spec(cls: type[Action]) -> ActionSpec:
     where = f"action class {cls.__qualname__}"
-    run = cls.__dict__.get("run") or _inherited_run(cls)
+    run = cls.run if cls.run is not Action.run else None
     if run is None:
         raise InvalidActionError(f"{where} does not implement run(self, params, context)")
     _check_arity(run, 3, where, "run(self, params, context)")
@@ -310,7 +324,7 @@ def _class_spec(cls: type[Action]) -> ActionSpec:
         schema=_schema(cls.schema, "schema", where),
         output_schema=_schema(cls.output_schema, "output_schema", where),
         is_async=inspect.iscoroutinefunction(run),
-        invoke=_invoke_method,
+        invoke=run,
         make_instance=cls,
         hooks=frozenset(hooks),
         has_on_error=cls.on_error is not Action.on_error,
@@ -318,19 +332,6 @@ def _class_spec(cls: type[Action]) -> ActionSpec:
         compensation_timeout=_comp_timeout(cls.compensation_timeout, where),
         interruptible=bool(cls.interruptible),
     )
-
-
-def _inherited_run(cls: type) -> Any:
-    for base in cls.__mro__[1:]:
-        if base is Action:
-            return None
-        if "run" in base.__dict__:
-            return base.__dict__["run"]
-    return None
-
-
-def _invoke_method(instance: Any, params: dict[str, Any], context: dict[str, Any]) -> Any:
-    return instance.run(params, context)
 
 
 # -- the decorator form --------------------------------------------------------------------------

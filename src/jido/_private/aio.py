@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -15,9 +16,9 @@ from typing import Any
 
 from jido._private.attempt import TaskLink, call_async
 from jido._private.cancel import CancelReason, Token
-from jido._private.errors import CancelledError, JidoError
+from jido._private.errors import JidoError
 from jido._private.ref import AsyncRef
-from jido._private.runs import Call, compensable, finish_error, start_compensation
+from jido._private.runs import Call, compensable, start_compensation
 from jido._private.threads import Stopped
 
 __all__ = ["AsyncRun", "LoopThread"]
@@ -58,26 +59,30 @@ class AsyncRun:
             if self._reason is not None:
                 token.cancel(self._reason)
             unlink = parent.token.link_child(token) if parent is not None else None
-            rctx = call.context_for(attempt, call.attempt_deadline(time.monotonic()), token)
+            rctx = call.begin_attempt(attempt, call.attempt_deadline(time.monotonic()), token)
             try:
-                return await call_async(
+                result = await call_async(
                     call.spec, call.instance, call.params, call.context, rctx, link
                 )
             except Stopped as stop:
                 error = call.stop_error(token.reason, True, stop.mechanism, attempt)
             except JidoError as exc:
                 error = exc
+            else:
+                return call.succeeded(attempt, result)
             finally:
                 self._token = None
                 if unlink is not None and parent is not None:
                     parent.token.remove_callback(unlink)
-            delay = None if self._reason is not None else call.retry_delay(error, attempt)
+            delay = call.failed(attempt, error, cancelled=self._reason is not None)
             if delay is None:
                 compensated = await _compensate(call, error) if compensable(call, error) else None
-                raise finish_error(call, error, attempt, compensated)
+                raise call.conclude(error, attempt, compensated)
             if delay and await self._sleep(link, delay):
                 reason = self._reason or CancelReason.PARENT
-                raise call.stop_error(reason, True, "not_started", attempt)
+                raise call.conclude(
+                    call.stop_error(reason, True, "not_started", attempt), attempt, None
+                )
 
     async def _sleep(self, link: TaskLink, delay: float) -> bool:
         """Wait out a retry delay; True if the run was cancelled meanwhile."""
@@ -141,9 +146,14 @@ class LoopThread:
         self.loop.call_soon(ready.set)
         self.loop.run_forever()
 
-    def spawn(self, factory: Callable[[], Coroutine[Any, Any, Any]]) -> None:
-        """Start ``factory()`` as a task on the loop (thread-safe)."""
-        self.loop.call_soon_threadsafe(lambda: self.loop.create_task(factory()))
+    def spawn(
+        self,
+        factory: Callable[[], Coroutine[Any, Any, Any]],
+        context: contextvars.Context | None = None,
+    ) -> None:
+        """Start ``factory()`` as a task on the loop, in ``context`` (thread-safe)."""
+        ctx = contextvars.copy_context() if context is None else context
+        self.loop.call_soon_threadsafe(lambda: self.loop.create_task(factory(), context=ctx))
 
     def compensate(
         self,
@@ -189,7 +199,3 @@ class LoopThread:
         self.thread.join(timeout=timeout + 1.0)
         if not self.thread.is_alive():
             self.loop.close()
-
-
-def cancelled_error(name: str) -> JidoError:
-    return CancelledError(f"Action '{name}' was cancelled", details={"action": name})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Unpack
 
+from jido._private import runtime as _runtime
 from jido._private.ref import AsyncRef
 from jido._private.runtime import RunKwargs, check_ref, default_runtime
 
@@ -44,7 +45,10 @@ def run(
         ...     print(e.type, e.details["field"])
         validation_error value
     """
-    return default_runtime().run(action, params, context, **options)
+    runtime = _runtime._default
+    if runtime is None or runtime._closed:
+        runtime = default_runtime()
+    return runtime.run(action, params, context, **options)
 
 
 async def arun(

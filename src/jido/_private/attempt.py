@@ -29,19 +29,25 @@ def call_sync(
     rctx: RunContext,
 ) -> dict[str, Any]:
     """Run a sync action once in this thread; returns its result or raises a JidoError/Stopped."""
-    token = rctx.token
     reset = _CURRENT.set(rctx)
+    scope = rctx._scope
+    entered = scope.enter() if scope is not None else None
     try:
-        return spec.finish(instance, spec.invoke(instance, params, context))
+        result = spec.invoke(instance, params, context)
+        return (
+            result if spec.plain_result and type(result) is dict else spec.finish(instance, result)
+        )
     except Interrupted as exc:
-        if token.reason is None:
+        if not rctx.cancelled:
             raise  # an enclosing run's interrupt: not ours to handle
         raise Stopped("interrupted" if type(exc) is _Injected else "cooperative") from None
     except Exception as exc:
-        if token.reason is not None:
+        if rctx.cancelled:
             raise Stopped("cooperative") from exc
         raise spec.wrap(exc) from exc
     finally:
+        if scope is not None:
+            scope.exit(entered)
         _CURRENT.reset(reset)
 
 
@@ -101,6 +107,8 @@ async def call_async(
     link.active = True
     token.on_cancel(link)
     reset = _CURRENT.set(rctx)
+    scope = rctx._scope
+    entered = scope.enter() if scope is not None else None
     outer = link.task.cancelling()
     try:
         result = await spec.invoke(instance, params, context)
@@ -117,6 +125,8 @@ async def call_async(
             raise Stopped("cooperative") from exc
         raise spec.wrap(exc) from exc
     finally:
+        if scope is not None:
+            scope.exit(entered)
         _CURRENT.reset(reset)
         if timer is not None:
             timer.cancel()

@@ -37,7 +37,16 @@ class RunContext:
         ...     return {"total": total}
     """
 
-    __slots__ = ("action", "attempt", "context", "deadline", "max_attempts", "run_id", "token")
+    __slots__ = (
+        "_scope",
+        "_token",
+        "action",
+        "attempt",
+        "context",
+        "deadline",
+        "max_attempts",
+        "run_id",
+    )
 
     def __init__(
         self,
@@ -46,8 +55,8 @@ class RunContext:
         attempt: int,
         max_attempts: int,
         deadline: float | None,
-        context: dict[str, Any],
-        token: Token,
+        context: dict[Any, Any],
+        token: Token | None = None,
     ) -> None:
         self.action = action
         self.run_id = run_id
@@ -55,7 +64,8 @@ class RunContext:
         self.max_attempts = max_attempts
         self.deadline = deadline
         self.context = context
-        self.token = token
+        self._token = token
+        self._scope: Any = None
 
     def __repr__(self) -> str:
         return (
@@ -64,14 +74,24 @@ class RunContext:
         )
 
     @property
+    def token(self) -> Token:
+        """The attempt's cancellation token."""
+        token = self._token
+        if token is None:
+            token = self._token = Token()
+        return token
+
+    @property
     def cancelled(self) -> bool:
         """True once the attempt has been told to stop (timeout, cancel, shutdown, parent)."""
-        return self.token.reason is not None
+        token = self._token
+        return token is not None and token.reason is not None
 
     @property
     def cancel_reason(self) -> CancelReason | None:
         """Why the attempt was told to stop, or None."""
-        return self.token.reason
+        token = self._token
+        return None if token is None else token.reason
 
     def remaining(self) -> float | None:
         """Seconds left before the attempt's deadline (never negative), or None without one."""
@@ -81,7 +101,9 @@ class RunContext:
 
     def check(self) -> None:
         """Raise :class:`jido.Interrupted` if the attempt has been told to stop."""
-        self.token.check()
+        token = self._token
+        if token is not None and token.reason is not None:
+            raise Interrupted(token.reason)
 
     def sleep(self, seconds: float) -> None:
         """Sleep that wakes up at once when the attempt is told to stop (then raises).

@@ -26,4 +26,4 @@ class ThreadEngine:
     ) -> AttemptHandle:
         spec = call.spec
         fn = functools.partial(call_sync, spec, call.instance, call.params, call.context, rctx)
-        return self._pool.submit(fn, on_done, interruptible=spec.interruptible)
+        return self._pool.submit(fn, on_done, interruptible=spec.interruptible, context=call.ctx)

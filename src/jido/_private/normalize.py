@@ -9,7 +9,7 @@ import pydantic
 
 from jido._private.errors import ValidationError
 
-__all__ = ["normalize_context", "normalize_params"]
+__all__ = ["check_keys", "normalize_context", "normalize_params"]
 
 
 def normalize_params(params: object) -> dict[str, Any]:
@@ -25,13 +25,18 @@ def normalize_params(params: object) -> dict[str, Any]:
         out = dict(params)
     else:
         out = _to_dict(params, "params")
-    for key in out:
+    check_keys(out)
+    return out
+
+
+def check_keys(params: dict[Any, Any]) -> None:
+    """Params keys name schema fields: they must be strings."""
+    for key in params:
         if type(key) is not str:
             raise ValidationError(
                 f"Invalid params: keys must be strings, got {key!r}",
                 details={"stage": "params", "key_type": type(key).__name__},
             )
-    return out
 
 
 def normalize_context(context: object) -> dict[Any, Any]:

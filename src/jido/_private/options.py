@@ -170,6 +170,7 @@ class RunOptions:
     telemetry: TelemetryMode = "full"
     log_level: int = logging.INFO
     compensation_timeout: float | None = None
+    silent: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         timeout = check_seconds("timeout", self.timeout)
@@ -189,6 +190,7 @@ class RunOptions:
                 details={"option": "telemetry"},
             )
         object.__setattr__(self, "log_level", _check_log_level(self.log_level))
+        object.__setattr__(self, "silent", self.telemetry == "silent")
         check_seconds("compensation_timeout", self.compensation_timeout)
 
     def merge(self, overrides: Mapping[str, Any]) -> RunOptions:
@@ -224,4 +226,4 @@ def _check_log_level(value: object) -> int:
 
 
 _RETRY_KEYS: Final = frozenset(f.name for f in fields(RetryPolicy) if not f.name.startswith("_"))
-_OWN_KEYS: Final = frozenset(f.name for f in fields(RunOptions))
+_OWN_KEYS: Final = frozenset(f.name for f in fields(RunOptions) if f.init)

@@ -11,6 +11,7 @@ All of them ask :func:`~jido._private.policy.next_delay` what to do after a fail
 
 from __future__ import annotations
 
+import contextvars
 import enum
 import threading
 import time
@@ -29,8 +30,18 @@ from jido._private.threads import Outcome, Stopped
 
 if TYPE_CHECKING:
     from jido._private.runtime import Runtime
+    from jido._private.telemetry import Tracker
 
-__all__ = ["AttemptHandle", "Call", "Engine", "EngineRun", "run_inline", "testing_flags"]
+__all__ = [
+    "AttemptHandle",
+    "Call",
+    "Engine",
+    "EngineRun",
+    "compensable",
+    "run_inline",
+    "start_compensation",
+    "testing_flags",
+]
 
 
 class testing_flags:
@@ -42,6 +53,7 @@ class Call:
 
     __slots__ = (
         "context",
+        "ctx",
         "deadline",
         "instance",
         "opts",
@@ -50,6 +62,7 @@ class Call:
         "run_id",
         "runtime",
         "spec",
+        "tracker",
     )
 
     def __init__(
@@ -63,6 +76,7 @@ class Call:
         run_id: str,
         deadline: float | None,
         parent: RunContext | None,
+        tracker: Tracker | None,
     ) -> None:
         self.runtime = runtime
         self.spec = spec
@@ -73,6 +87,8 @@ class Call:
         self.run_id = run_id
         self.deadline = deadline
         self.parent = parent
+        self.tracker = tracker
+        self.ctx: contextvars.Context | None = None
 
     def attempt_deadline(self, now: float) -> float | None:
         timeout = self.opts.timeout
@@ -81,11 +97,54 @@ class Call:
         deadline = now + timeout
         return deadline if self.deadline is None or deadline < self.deadline else self.deadline
 
-    def context_for(self, attempt: int, deadline: float | None, token: Token) -> RunContext:
-        retries = self.opts.retry.max_retries
-        return RunContext(
-            self.spec.name, self.run_id, attempt, retries + 1, deadline, self.context, token
+    def begin_attempt(
+        self, attempt: int, deadline: float | None, token: Token | None
+    ) -> RunContext:
+        """The RunContext of a new attempt (and its start event)."""
+        rctx = RunContext(
+            self.spec.name,
+            self.run_id,
+            attempt,
+            self.opts.retry.max_retries + 1,
+            deadline,
+            self.context,
+            token,
         )
+        tracker = self.tracker
+        if tracker is not None:
+            tracker.attempt_start(attempt)
+            rctx._scope = tracker.scope()
+        return rctx
+
+    def succeeded(self, attempt: int, result: dict[str, Any]) -> dict[str, Any]:
+        tracker = self.tracker
+        if tracker is not None:
+            tracker.attempt_stop(attempt, result, None)
+            tracker.run_stop(result, None, attempt)
+        return result
+
+    def failed(self, attempt: int, error: JidoError, cancelled: bool = False) -> float | None:
+        """Report a failed attempt; the delay before the next one, or None to give up."""
+        tracker = self.tracker
+        if tracker is not None:
+            tracker.attempt_stop(attempt, None, error)
+        if cancelled:
+            return None
+        delay = next_delay(self.opts.retry, error, attempt, time.monotonic(), self.deadline)
+        if delay is not None:
+            if testing_flags.no_backoff:
+                delay = 0.0
+            if tracker is not None:
+                tracker.retry(attempt, delay, error)
+        return delay
+
+    def conclude(self, error: JidoError, attempts: int, compensated: JidoError | None) -> JidoError:
+        """The error the run ends with: the compensation outcome if any, with the attempt count."""
+        final = compensated or error
+        final.details.setdefault("attempts", attempts)
+        if self.tracker is not None:
+            self.tracker.run_stop(None, final, attempts)
+        return final
 
     def stop_error(
         self, reason: CancelReason | None, stopped: bool, mechanism: str, attempt: int
@@ -99,12 +158,6 @@ class Call:
             attempt=attempt,
         )
 
-    def retry_delay(self, error: JidoError, attempt: int) -> float | None:
-        delay = next_delay(self.opts.retry, error, attempt, time.monotonic(), self.deadline)
-        if delay is not None and testing_flags.no_backoff:
-            return 0.0
-        return delay
-
 
 # -- inline ---------------------------------------------------------------------------------------
 def run_inline(call: Call) -> dict[str, Any]:
@@ -113,23 +166,40 @@ def run_inline(call: Call) -> dict[str, Any]:
     parent = call.parent
     while True:
         attempt += 1
-        token = Token()
-        unlink = parent.token.link_child(token) if parent is not None else None
-        rctx = call.context_for(attempt, call.deadline, token)
+        token = unlink = None
+        if parent is not None:
+            token = Token()
+            unlink = parent.token.link_child(token)
+        if call.tracker is None:
+            retries = call.opts.retry.max_retries
+            rctx = RunContext(
+                call.spec.name,
+                call.run_id,
+                attempt,
+                retries + 1,
+                call.deadline,
+                call.context,
+                token,
+            )
+        else:
+            rctx = call.begin_attempt(attempt, call.deadline, token)
         try:
-            return call_sync(call.spec, call.instance, call.params, call.context, rctx)
+            result = call_sync(call.spec, call.instance, call.params, call.context, rctx)
         except Stopped as stop:
-            error = call.stop_error(token.reason, True, stop.mechanism, attempt)
+            error = call.stop_error(rctx.cancel_reason, True, stop.mechanism, attempt)
         except JidoError as exc:
             error = exc
+        else:
+            return call.succeeded(attempt, result) if call.tracker is not None else result
         finally:
             if unlink is not None and parent is not None:
                 parent.token.remove_callback(unlink)
-        delay = call.retry_delay(error, attempt)
+        delay = call.failed(attempt, error)
         if delay is None:
-            raise finish_error(call, error, attempt, compensate_blocking(call, error))
+            raise call.conclude(error, attempt, compensate_blocking(call, error))
         if delay and _sleep_cancelled(parent, delay):
-            raise call.stop_error(CancelReason.PARENT, True, "not_started", attempt)
+            stopped = call.stop_error(CancelReason.PARENT, True, "not_started", attempt)
+            raise call.conclude(stopped, attempt, None)
 
 
 def _sleep_cancelled(parent: RunContext | None, delay: float) -> bool:
@@ -137,15 +207,6 @@ def _sleep_cancelled(parent: RunContext | None, delay: float) -> bool:
         time.sleep(delay)
         return False
     return parent.token.wait(delay)
-
-
-def finish_error(
-    call: Call, error: JidoError, attempts: int, compensated: JidoError | None
-) -> JidoError:
-    """The error a run ends with: the compensation outcome if any, with the attempt count."""
-    final = compensated or error
-    final.details.setdefault("attempts", attempts)
-    return final
 
 
 # -- engines --------------------------------------------------------------------------------------
@@ -207,6 +268,7 @@ class EngineRun:
         self._delay_timer: Any = None
         self._reason: CancelReason | None = None
         self._finished = False
+        call.ctx = contextvars.copy_context()
 
     # -- control ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -222,7 +284,8 @@ class EngineRun:
             self._delay_timer = None
         if waiting is not None:
             waiting.cancel()
-            self._finish_error(self.call.stop_error(reason, True, "not_started", self._count))
+            error = self.call.stop_error(reason, True, "not_started", self._count)
+            self._finish_error(self.call.conclude(error, self._count, None))
         elif att is not None:
             att.token.cancel(reason)
 
@@ -238,7 +301,7 @@ class EngineRun:
             self._attempt = att
         if call.parent is not None:
             att.unlink = call.parent.token.link_child(att.token)
-        rctx = call.context_for(att.number, att.deadline, att.token)
+        rctx = call.begin_attempt(att.number, att.deadline, att.token)
         try:
             att.handle = self.engine.start(call, rctx, lambda outcome: self._done(att, outcome))
         except JidoError as exc:
@@ -287,14 +350,14 @@ class EngineRun:
             self._failed(att, self.call.stop_error(att.token.reason, True, mechanism, att.number))
         elif ok:
             self._unlink(att)
-            self._finish(value)
+            self._finish(self.call.succeeded(att.number, value))
         else:
             error = value if isinstance(value, JidoError) else self.call.spec.wrap(value)
             self._failed(att, error)
 
     def _failed(self, att: _Attempt, error: JidoError) -> None:
         self._unlink(att)
-        delay = None if self._reason is not None else self.call.retry_delay(error, att.number)
+        delay = self.call.failed(att.number, error, cancelled=self._reason is not None)
         if delay is None:
             self._give_up(error)
             return
@@ -318,16 +381,12 @@ class EngineRun:
 
     # -- the end ---------------------------------------------------------------------------------
     def _give_up(self, error: JidoError) -> None:
-        count = self._count
-        if not compensable(self.call, error):
-            self._finish_error(finish_error(self.call, error, count, None))
+        call, count = self.call, self._count
+        if not compensable(call, error):
+            self._finish_error(call.conclude(error, count, None))
             return
         start_compensation(
-            self.call,
-            error,
-            lambda compensated: self._finish_error(
-                finish_error(self.call, error, count, compensated)
-            ),
+            call, error, lambda done: self._finish_error(call.conclude(error, count, done))
         )
 
     def _finish(self, result: dict[str, Any]) -> None:
@@ -377,11 +436,18 @@ def start_compensation(
     settled = threading.Lock()
     timer: list[Any] = []
 
+    tracker = call.tracker
+    if tracker is not None:
+        tracker.compensation_start(error)
+
     def report(ok: bool, value: Any) -> None:
         if settled.acquire(blocking=False):
             if timer:
                 timer[0].cancel()
-            on_result(_compensation_outcome(spec, error, timeout, ok, value))
+            outcome = _compensation_outcome(spec, error, timeout, ok, value)
+            if tracker is not None:
+                tracker.compensation_stop(outcome)
+            on_result(outcome)
 
     if spec.is_async_on_error:
         call.runtime._loop().compensate(method, call.params, error, call.context, timeout, report)
@@ -390,7 +456,7 @@ def start_compensation(
     def run() -> Any:
         return method(call.params, error, call.context)
 
-    job = call.runtime._pool.submit(run, lambda outcome: report(*outcome))
+    job = call.runtime._pool.submit(run, lambda outcome: report(*outcome), context=call.ctx)
 
     def expire() -> None:
         report(False, Stopped("timeout"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextvars
 import itertools
 import os
 import threading
@@ -15,16 +16,17 @@ import time
 from collections.abc import Mapping
 from typing import Any, TypedDict, Unpack
 
-from jido._private.action import spec_of
+from jido._private.action import ActionSpec, spec_of
 from jido._private.aio import AsyncRun, LoopThread
 from jido._private.cancel import CancelReason
 from jido._private.context import _CURRENT
 from jido._private.engines import ThreadEngine
 from jido._private.errors import ConfigError, InvalidAsyncRefError, JidoError, TimeoutError
-from jido._private.normalize import normalize_context, normalize_params
+from jido._private.normalize import normalize_context
 from jido._private.options import Isolation, RetryOn, RetryPolicy, RunOptions, TelemetryMode
 from jido._private.ref import AsyncRef
 from jido._private.runs import Call, Engine, EngineRun, run_inline
+from jido._private.telemetry import tracker_for
 from jido._private.threads import ThreadPool
 from jido._private.timers import Timers
 
@@ -168,12 +170,20 @@ class Runtime:
         **options: Unpack[RunKwargs],
     ) -> dict[str, Any]:
         """Run ``action`` and return its result; see :func:`jido.run`."""
-        call = self._prepare(action, params, context, options)
-        opts = call.opts
-        if call.spec.is_async and opts.isolation == "thread":
-            return _wait(self._start_on_loop(call))
-        if opts.timeout is None and opts.isolation == "thread" and not opts.retry.total_timeout:
+        spec, opts = self._resolve(action, options)
+        if spec.is_async:
+            mode = "process" if opts.isolation == "process" else "async"
+        elif opts.isolation == "process":
+            mode = "process"
+        elif opts.timeout is None and not opts.retry.total_timeout:
+            mode = "inline"
+        else:
+            mode = "thread"
+        call = self._prepare(spec, opts, params, context, mode)
+        if mode == "inline":
             return run_inline(call)
+        if mode == "async":
+            return _wait(self._start_on_loop(call))
         return _wait(self._start_engine(call))
 
     async def arun(
@@ -184,8 +194,9 @@ class Runtime:
         **options: Unpack[RunKwargs],
     ) -> dict[str, Any]:
         """Run ``action`` inside asyncio, on the caller's loop; see :func:`jido.arun`."""
-        call = self._prepare(action, params, context, options)
-        if call.spec.is_async and call.opts.isolation == "thread":
+        spec, opts = self._resolve(action, options)
+        call = self._prepare(spec, opts, params, context, _async_mode(spec, opts))
+        if spec.is_async and opts.isolation == "thread":
             return await AsyncRun(call).drive()
         return await self._start_engine(call)
 
@@ -198,12 +209,13 @@ class Runtime:
     ) -> AsyncRef:
         """Start ``action`` and return its handle at once; see :func:`jido.run_async`."""
         try:
-            call = self._prepare(action, params, context, options)
+            spec, opts = self._resolve(action, options)
+            call = self._prepare(spec, opts, params, context, _async_mode(spec, opts))
         except JidoError as exc:
             ref = AsyncRef(_name_of(action), _new_id(), self._grace())
             ref._set_error(exc)
             return ref
-        if call.spec.is_async and call.opts.isolation == "thread":
+        if spec.is_async and opts.isolation == "thread":
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
@@ -273,30 +285,38 @@ class Runtime:
             cached = self._merged[key] = self._base.merge(overrides)
         return cached
 
-    def _prepare(
-        self, action: object, params: object, context: object, options: Mapping[str, Any]
-    ) -> Call:
+    def _resolve(self, action: object, options: Mapping[str, Any]) -> tuple[ActionSpec, RunOptions]:
         if self._closed:
             raise ConfigError(f"runtime {self.name!r} is shut down")
-        spec = spec_of(action)
-        opts = self._options(options)
-        instance = spec.make_instance()
-        checked = spec.validate_params(instance, normalize_params(params))
-        parent = _CURRENT.get()
-        deadline = None
-        if opts.retry.total_timeout or (parent is not None and parent.deadline is not None):
-            deadline = _run_deadline(opts, parent, spec.name)
-        return Call(
-            self,
-            spec,
-            instance,
-            checked,
-            normalize_context(context),
-            opts,
-            _new_id(),
-            deadline,
-            parent,
-        )
+        spec = getattr(action, "__jido_action__", None)
+        if type(spec) is not ActionSpec:
+            spec = spec_of(action)
+        if not options and self._base_version == _config_version:
+            return spec, self._base
+        return spec, self._options(options)
+
+    def _prepare(
+        self, spec: ActionSpec, opts: RunOptions, params: object, context: object, mode: str
+    ) -> Call:
+        """Normalize and validate (before any attempt); report the start of the run."""
+        run_id = f"{_id_prefix}-{next(_ids)}"
+        tracker = tracker_for(spec, run_id, opts, mode)
+        try:
+            instance = spec.make_instance()
+            checked = spec.check_params(instance, params)
+            values = context.copy() if type(context) is dict else normalize_context(context)
+            parent = _CURRENT.get()
+            deadline = None
+            if opts.retry.total_timeout or (parent is not None and parent.deadline is not None):
+                deadline = _run_deadline(opts, parent, spec.name)
+        except JidoError as exc:
+            if tracker is not None:
+                tracker.run_start(_as_mapping(params), _as_mapping(context))
+                tracker.run_stop(None, exc, 0)
+            raise
+        if tracker is not None:
+            tracker.run_start(checked, values)
+        return Call(self, spec, instance, checked, values, opts, run_id, deadline, parent, tracker)
 
     def _grace(self) -> float:
         return 2 * self.stop_timeout + 0.5
@@ -321,7 +341,7 @@ class Runtime:
         ref = self._track(call, loop.thread_id)
         run = AsyncRun(call)
         ref._bind(run, loop.thread_id)
-        loop.spawn(lambda: run.drive_to(ref))
+        loop.spawn(lambda: run.drive_to(ref), contextvars.copy_context())
         return ref
 
     def _start_here(self, call: Call) -> AsyncRef:
@@ -369,6 +389,16 @@ def _run_deadline(opts: RunOptions, parent: Any, name: str) -> float | None:
         if deadline is None or parent.deadline < deadline:
             deadline = parent.deadline
     return deadline
+
+
+def _async_mode(spec: ActionSpec, opts: RunOptions) -> str:
+    if opts.isolation == "process":
+        return "process"
+    return "async" if spec.is_async else "thread"
+
+
+def _as_mapping(value: object) -> Mapping[Any, Any]:
+    return value if isinstance(value, Mapping) else {"value": value}
 
 
 def _wait(ref: AsyncRef) -> dict[str, Any]:

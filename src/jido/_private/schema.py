@@ -9,6 +9,7 @@ import pydantic
 from pydantic_core import SchemaValidator
 
 from jido._private.errors import ValidationError
+from jido._private.normalize import check_keys
 
 __all__ = ["Schema", "format_validation_error"]
 
@@ -37,6 +38,7 @@ class Schema:
         if not data.keys() <= known:
             extra = {k: v for k, v in data.items() if k not in known}
             data = {k: v for k, v in data.items() if k in known}
+            check_keys(extra)
         try:
             model = self.validator.validate_python(data)
         except pydantic.ValidationError as exc:

@@ -63,11 +63,12 @@ class ThreadJob:
         fn: Callable[[], Any],
         on_done: Callable[[Outcome], None],
         interruptible: bool,
+        context: contextvars.Context | None,
     ) -> None:
         self._pool = pool
         self._fn = fn
         self._on_done = on_done
-        self._ctx = contextvars.copy_context()
+        self._ctx = contextvars.copy_context() if context is None else context.copy()
         self._lock = threading.Lock()
         self._state = _State.QUEUED
         self._thread_id = 0
@@ -168,9 +169,10 @@ class ThreadPool:
         on_done: Callable[[Outcome], None],
         *,
         interruptible: bool = True,
+        context: contextvars.Context | None = None,
     ) -> ThreadJob:
-        """Run ``fn()`` on a worker in a copy of the caller's contextvars; report to ``on_done``."""
-        job = ThreadJob(self, fn, on_done, interruptible)
+        """Run ``fn()`` on a worker in a copy of ``context`` (default: the caller's contextvars)."""
+        job = ThreadJob(self, fn, on_done, interruptible, context)
         with self._lock:
             if self._closed:
                 raise RuntimeError("thread pool is closed")

@@ -1,0 +1,93 @@
+"""Tools for testing code that defines or runs actions.
+
+- :func:`no_backoff`: retries happen at once (no backoff sleeps), schedules unchanged.
+- :func:`run_context`: makes ``jido.current()`` work while calling action code directly.
+- :func:`call`: validates params and calls an action's ``run`` once in this thread,
+  without a runtime, retries or timeouts: a unit test of the action itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from jido._private.action import spec_of
+from jido._private.cancel import Token
+from jido._private.context import _CURRENT, RunContext
+from jido._private.normalize import normalize_context, normalize_params
+from jido._private.runs import testing_flags
+
+__all__ = ["call", "no_backoff", "run_context", "set_no_backoff"]
+
+
+def set_no_backoff(enabled: bool = True) -> None:
+    """Skip (or restore) backoff sleeps between retries, process-wide."""
+    testing_flags.no_backoff = bool(enabled)
+
+
+@contextlib.contextmanager
+def no_backoff() -> Iterator[None]:
+    """Within the block, retries do not sleep.
+
+    Example:
+        >>> import jido, jido.testing
+        >>> @jido.action
+        ... def always_fails() -> dict:
+        ...     raise ConnectionError("down")
+        >>> with jido.testing.no_backoff():
+        ...     try:
+        ...         jido.run(always_fails, max_retries=5, backoff=10.0, timeout=0)
+        ...     except jido.ExecutionError as e:
+        ...         e.details["attempts"]
+        6
+    """
+    previous = testing_flags.no_backoff
+    testing_flags.no_backoff = True
+    try:
+        yield
+    finally:
+        testing_flags.no_backoff = previous
+
+
+@contextlib.contextmanager
+def run_context(
+    action: str = "test",
+    *,
+    context: Mapping[Any, Any] | None = None,
+    run_id: str = "test-run",
+    attempt: int = 1,
+    max_attempts: int = 1,
+    deadline: float | None = None,
+) -> Iterator[RunContext]:
+    """Pretend an action is running: ``jido.current()`` returns the yielded RunContext.
+
+    Cancel it with ``ctx.token.cancel(jido.CancelReason.CALLER)`` to test how code
+    reacts to cancellation.
+    """
+    values = context if isinstance(context, dict) else dict(context or {})
+    ctx = RunContext(action, run_id, attempt, max_attempts, deadline, values, Token())
+    reset = _CURRENT.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _CURRENT.reset(reset)
+
+
+def call(action: object, params: object = None, context: object = None) -> dict[str, Any]:
+    """Validate ``params`` and call the action's ``run`` once, here, in a fake run context.
+
+    Exceptions raised by the action propagate unchanged (they are not wrapped), so a
+    test can assert on them directly. Async actions are run with ``asyncio.run``.
+    """
+    spec = spec_of(action)
+    instance = spec.make_instance()
+    checked = spec.validate_params(instance, normalize_params(params))
+    ctx = normalize_context(context)
+    with run_context(spec.name, context=ctx):
+        result = spec.invoke(instance, checked, ctx)
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
+        return spec.finish(instance, result)
