@@ -17,6 +17,7 @@ class ThreadEngine:
     """Runs each attempt on a worker thread; stops it with the token, then an interrupt."""
 
     name = "thread"
+    observes_token = True
 
     def __init__(self, pool: ThreadPool) -> None:
         self._pool = pool

@@ -147,14 +147,16 @@ class OtelRun:
         attrs = {f"jido.{k}": v for k, v in attributes.items() if v is not None}
         span.add_event(name, attrs)
 
-    def run_stop(self, error: JidoError | None, attempts: int, duration: float) -> None:
+    def run_stop(
+        self, error: JidoError | None, attempts: int, duration: float, exhausted: bool
+    ) -> None:
         attrs: dict[str, Any] = {**self._attrs, "jido.outcome": "ok" if error is None else "error"}
         self._span.set_attribute("jido.attempts", attempts)
         if error is not None:
             attrs["error.type"] = error.type
             if error.type == "cancelled":
                 self._sink.cancellations.add(1, self._attrs)
-            if attempts > 1:
+            if exhausted:
                 self._sink.exhausted.add(1, self._attrs)
         _finish(self._span, error)
         self._sink.runs.add(1, attrs)

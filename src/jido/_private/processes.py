@@ -8,7 +8,6 @@ within the runtime's ``stop_timeout`` gets SIGKILL and is replaced on demand.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import collections
 import contextlib
@@ -18,16 +17,15 @@ import os
 import pickle
 import signal
 import threading
-import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from jido._private.action import spec_of
-from jido._private.attempt import TaskLink, call_async, call_sync
+from jido._private import remote
 from jido._private.cancel import CancelReason, Token, _Injected
 from jido._private.context import RunContext
-from jido._private.errors import ExecutionError, ValidationError
+from jido._private.errors import ExecutionError
+from jido._private.remote import make_payload, serve, unsendable
 from jido._private.runs import Call
 from jido._private.threads import Outcome, Stopped
 
@@ -95,6 +93,7 @@ class ProcessEngine:
     """A pool of up to ``size`` child processes, started on demand."""
 
     name = "process"
+    observes_token = False
 
     def __init__(self, name: str, size: int, start_method: str | None, stop_timeout: float) -> None:
         method = start_method or _default_method()
@@ -291,25 +290,18 @@ def _died(code: int | None) -> ExecutionError:
 
 
 def _payload(call: Call, rctx: RunContext) -> bytes:
-    remaining = None if rctx.deadline is None else rctx.deadline - time.monotonic()
-    meta = (rctx.run_id, rctx.attempt, rctx.max_attempts, remaining)
     try:
-        return pickle.dumps((call.spec.target, call.params, call.context, meta))
+        return pickle.dumps(make_payload(call, rctx))
     except Exception as exc:
-        raise ValidationError(
-            f"Action '{call.spec.name}' cannot run with isolation='process': its params and "
-            f"context must be picklable and the action importable by module path ({exc})",
-            details={"action": call.spec.name, "isolation": "process"},
-        ) from exc
+        raise unsendable(call, "isolation='process'", exc) from exc
 
 
 # -- the child side -------------------------------------------------------------------------------
-_active: Token | None = None
 _reason_cell: Any = None
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
-    token = _active
+    token = remote.ACTIVE
     code = _reason_cell.value if _reason_cell is not None else 0
     if token is None:
         if code == 0:  # a plain SIGTERM (not jido stopping a job): leave
@@ -329,47 +321,14 @@ def _child_main(conn: Connection, reason: Any) -> None:
             data = conn.recv_bytes()
         except (EOFError, OSError, _Injected, SystemExit):
             return
-        outcome = _serve(data)
+        try:
+            outcome = serve(pickle.loads(data))
+        except Exception as exc:  # the payload itself could not be read here
+            outcome = (False, ExecutionError(f"the child could not read the job: {exc}"))
         try:
             conn.send_bytes(_dump(outcome))
         except (OSError, _Injected):
             return
-
-
-def _serve(data: bytes) -> Outcome:
-    global _active
-    outcome: Outcome = (False, Stopped("interrupted"))
-    try:
-        target, params, context, (run_id, attempt, max_attempts, remaining) = pickle.loads(data)
-        spec = spec_of(target)
-        token = Token()
-        deadline = None if remaining is None else time.monotonic() + remaining
-        rctx = RunContext(spec.name, run_id, attempt, max_attempts, deadline, context, token)
-        instance = spec.make_instance()
-        _active = token
-        try:
-            if spec.is_async:
-                result = asyncio.run(_run_async(spec, instance, params, context, rctx))
-            else:
-                result = call_sync(spec, instance, params, context, rctx)
-        finally:
-            _active = None
-        outcome = (True, result)
-    except _Injected:
-        outcome = (False, Stopped("interrupted"))
-    except BaseException as exc:
-        outcome = (False, exc)
-    return outcome
-
-
-async def _run_async(
-    spec: Any, instance: Any, params: dict[str, Any], context: dict[Any, Any], rctx: RunContext
-) -> dict[str, Any]:
-    task = asyncio.current_task()
-    assert task is not None
-    return await call_async(
-        spec, instance, params, context, rctx, TaskLink(asyncio.get_running_loop(), task)
-    )
 
 
 def _dump(outcome: Outcome) -> bytes:

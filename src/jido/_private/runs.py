@@ -143,7 +143,8 @@ class Call:
         final = compensated or error
         final.details.setdefault("attempts", attempts)
         if self.tracker is not None:
-            self.tracker.run_stop(None, final, attempts)
+            exhausted = error.retryable and attempts > self.opts.retry.max_retries
+            self.tracker.run_stop(None, final, attempts, exhausted)
         return final
 
     def stop_error(
@@ -227,6 +228,9 @@ class Engine(Protocol):
     """Runs one attempt of a call somewhere and reports its outcome."""
 
     name: str
+    observes_token: bool
+    """True when the work sees the attempt's token at once (in-process threads): it then
+    gets a short grace to stop by itself before it is interrupted."""
 
     def start(
         self, call: Call, rctx: RunContext, on_done: Callable[[Outcome], None]
@@ -316,8 +320,16 @@ class EngineRun:
             if att.phase is not _Phase.RUNNING or att.handle is None:
                 return
             att.phase = _Phase.STOPPING
-        att.handle.interrupt()
+        handle = att.handle
+        if self.engine.observes_token:
+            self.timers.call_later(self.stop_timeout / 5, lambda: self._interrupt(att, handle))
+        else:
+            handle.interrupt()
         self.timers.call_later(self.stop_timeout, lambda: self._escalate(att))
+
+    def _interrupt(self, att: _Attempt, handle: AttemptHandle) -> None:
+        if att.phase is _Phase.STOPPING:
+            handle.interrupt()
 
     def _escalate(self, att: _Attempt) -> None:
         if att.phase is not _Phase.STOPPING or att.handle is None:

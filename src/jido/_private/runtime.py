@@ -113,6 +113,7 @@ class Runtime:
         stop_timeout: float = 0.1,
         start_method: str | None = None,
         defaults: Mapping[str, Any] | None = None,
+        engine: Any = None,
     ) -> None:
         if isinstance(max_threads, bool) or not isinstance(max_threads, int) or max_threads < 1:
             raise ConfigError(f"max_threads must be a positive integer, got {max_threads!r}")
@@ -145,6 +146,11 @@ class Runtime:
         self._base: RunOptions = RunOptions()
         self._base_version = -1
         self._merged: dict[Any, RunOptions] = {}
+        self._remote: Any = None
+        if engine is not None:
+            if not hasattr(engine, "_open"):
+                raise ConfigError(f"engine must be a jido.engines engine, got {engine!r}")
+            self._remote = engine._open()
 
     def __repr__(self) -> str:
         return f"<jido.Runtime {self.name!r}{' closed' if self._closed else ''}>"
@@ -171,14 +177,9 @@ class Runtime:
     ) -> dict[str, Any]:
         """Run ``action`` and return its result; see :func:`jido.run`."""
         spec, opts = self._resolve(action, options)
-        if spec.is_async:
-            mode = "process" if opts.isolation == "process" else "async"
-        elif opts.isolation == "process":
-            mode = "process"
-        elif opts.timeout is None and not opts.retry.total_timeout:
+        mode = self._mode(spec, opts)
+        if mode == "thread" and opts.timeout is None and not opts.retry.total_timeout:
             mode = "inline"
-        else:
-            mode = "thread"
         call = self._prepare(spec, opts, params, context, mode)
         if mode == "inline":
             return run_inline(call)
@@ -195,8 +196,9 @@ class Runtime:
     ) -> dict[str, Any]:
         """Run ``action`` inside asyncio, on the caller's loop; see :func:`jido.arun`."""
         spec, opts = self._resolve(action, options)
-        call = self._prepare(spec, opts, params, context, _async_mode(spec, opts))
-        if spec.is_async and opts.isolation == "thread":
+        mode = self._mode(spec, opts)
+        call = self._prepare(spec, opts, params, context, mode)
+        if mode == "async":
             return await AsyncRun(call).drive()
         return await self._start_engine(call)
 
@@ -210,12 +212,13 @@ class Runtime:
         """Start ``action`` and return its handle at once; see :func:`jido.run_async`."""
         try:
             spec, opts = self._resolve(action, options)
-            call = self._prepare(spec, opts, params, context, _async_mode(spec, opts))
+            mode = self._mode(spec, opts)
+            call = self._prepare(spec, opts, params, context, mode)
         except JidoError as exc:
             ref = AsyncRef(_name_of(action), _new_id(), self._grace())
             ref._set_error(exc)
             return ref
-        if spec.is_async and opts.isolation == "thread":
+        if mode == "async":
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
@@ -248,6 +251,8 @@ class Runtime:
                 ref._control.cancel(CancelReason.SHUTDOWN)
         if self._processes is not None:
             self._processes.close()
+        if self._remote is not None:
+            self._remote.close()
         if self._loop_thread is not None:
             self._loop_thread.close(min(timeout, 1.0))
         self._pool.close()
@@ -284,6 +289,14 @@ class Runtime:
                 self._merged = {}
             cached = self._merged[key] = self._base.merge(overrides)
         return cached
+
+    def _mode(self, spec: ActionSpec, opts: RunOptions) -> str:
+        """Where the attempts run: ``async``, ``thread``, ``process`` or a cluster engine."""
+        if self._remote is not None:
+            return str(self._remote.name)
+        if opts.isolation == "process":
+            return "process"
+        return "async" if spec.is_async else "thread"
 
     def _resolve(self, action: object, options: Mapping[str, Any]) -> tuple[ActionSpec, RunOptions]:
         if self._closed:
@@ -328,7 +341,7 @@ class Runtime:
         return ref
 
     def _start_engine(self, call: Call) -> AsyncRef:
-        engine = self._engine(call.opts.isolation)
+        engine = self._engine(call)
         ref = self._track(call, None)
         run = EngineRun(call, engine, ref)
         ref._bind(run, None)
@@ -351,8 +364,10 @@ class Runtime:
         asyncio.get_running_loop().create_task(run.drive_to(ref))
         return ref
 
-    def _engine(self, isolation: str) -> Engine:
-        if isolation == "process":
+    def _engine(self, call: Call) -> Engine:
+        if self._remote is not None:
+            return self._remote  # type: ignore[no-any-return]
+        if call.opts.isolation == "process":
             return self._process_engine()
         return self._thread_engine
 
@@ -389,12 +404,6 @@ def _run_deadline(opts: RunOptions, parent: Any, name: str) -> float | None:
         if deadline is None or parent.deadline < deadline:
             deadline = parent.deadline
     return deadline
-
-
-def _async_mode(spec: ActionSpec, opts: RunOptions) -> str:
-    if opts.isolation == "process":
-        return "process"
-    return "async" if spec.is_async else "thread"
 
 
 def _as_mapping(value: object) -> Mapping[Any, Any]:

@@ -200,9 +200,15 @@ class Tracker:
         )
 
     def run_stop(
-        self, result: Mapping[str, Any] | None, error: JidoError | None, attempts: int
+        self,
+        result: Mapping[str, Any] | None,
+        error: JidoError | None,
+        attempts: int,
+        exhausted: bool = False,
     ) -> None:
         meta: dict[str, Any] = {"mode": self.mode, "attempts": attempts}
+        if exhausted:
+            meta["retries_exhausted"] = True
         _outcome(meta, error)
         duration = time.monotonic() - self._t0
         if error is None:
@@ -218,7 +224,7 @@ class Tracker:
             )
         self._emit("run.stop", {"duration": duration}, meta, lambda: {"result": result})
         if self._otel is not None:
-            self._otel.run_stop(error, attempts, duration)
+            self._otel.run_stop(error, attempts, duration, exhausted)
 
     # -- attempts ----------------------------------------------------------------------------------
     def attempt_start(self, attempt: int) -> None:

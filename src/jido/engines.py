@@ -1,0 +1,57 @@
+"""Where attempts run.
+
+By default a :class:`jido.Runtime` runs them in-process (the caller's thread, worker
+threads, the event loop) or in local child processes (``isolation="process"``). A
+cluster engine sends every attempt of a runtime to a cluster instead, with the same
+contract: validation before dispatch, deadlines enforced and work stopped, the same
+retries, errors and telemetry.
+
+Example:
+    >>> import jido
+    >>> rt = jido.Runtime(engine=jido.engines.Ray(address="auto"))   # doctest: +SKIP
+    >>> rt.run(my_action, {"x": 1}, timeout=5.0)                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jido._private.errors import ConfigError
+
+__all__ = ["Ray"]
+
+
+class Ray:
+    """Run attempts as Ray tasks (``pip install "jido[ray]"``).
+
+    Args:
+        address: the cluster to join (``"auto"``, ``"ray://host:10001"``, ``"host:6379"``);
+            None starts a local Ray instance (or uses the one already initialized).
+        init: extra keyword arguments for ``ray.init`` (``num_cpus``, ``runtime_env``...).
+        task_options: extra options for the Ray task (``num_cpus``, ``resources``...).
+
+    The connection is made when the runtime is created; an unreachable cluster raises
+    ``jido.ConfigError`` there.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        init: Mapping[str, Any] | None = None,
+        task_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.address = address
+        self.init = dict(init or {})
+        self.task_options = dict(task_options or {})
+
+    def __repr__(self) -> str:
+        return f"jido.engines.Ray(address={self.address!r})"
+
+    def _open(self) -> Any:
+        try:
+            from jido._private.ray_engine import RayEngine
+        except ImportError as exc:
+            raise ConfigError('the Ray engine needs Ray: pip install "jido[ray]"') from exc
+        return RayEngine(self.address, self.init, self.task_options)
