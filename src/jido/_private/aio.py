@@ -16,10 +16,12 @@ from typing import Any
 
 from jido._private.attempt import TaskLink, call_async
 from jido._private.cancel import CancelReason, Token
+from jido._private.context import RunContext
 from jido._private.errors import JidoError
 from jido._private.ref import AsyncRef
 from jido._private.runs import Call, compensable, start_compensation
 from jido._private.threads import Stopped
+from jido._private.timers import TimerHandle
 
 __all__ = ["AsyncRun", "LoopThread"]
 
@@ -27,13 +29,14 @@ __all__ = ["AsyncRun", "LoopThread"]
 class AsyncRun:
     """Drives a run of an async action inside the current task."""
 
-    __slots__ = ("_link", "_reason", "_token", "call")
+    __slots__ = ("_link", "_reason", "_ref", "_token", "call")
 
     def __init__(self, call: Call) -> None:
         self.call = call
         self._reason: CancelReason | None = None
         self._token: Token | None = None
         self._link: TaskLink | None = None
+        self._ref: AsyncRef | None = None
 
     def cancel(self, reason: CancelReason) -> None:
         """Stop the run (thread-safe). The first reason wins."""
@@ -60,6 +63,7 @@ class AsyncRun:
                 token.cancel(self._reason)
             unlink = parent.token.link_child(token) if parent is not None else None
             rctx = call.begin_attempt(attempt, call.attempt_deadline(time.monotonic()), token)
+            guard = self._guard(rctx)
             try:
                 result = await call_async(
                     call.spec, call.instance, call.params, call.context, rctx, link
@@ -72,6 +76,8 @@ class AsyncRun:
                 return call.succeeded(attempt, result)
             finally:
                 self._token = None
+                if guard is not None:
+                    guard.cancel()
                 if unlink is not None and parent is not None:
                     parent.token.remove_callback(unlink)
             delay = call.failed(attempt, error, cancelled=self._reason is not None)
@@ -83,6 +89,25 @@ class AsyncRun:
                 raise call.conclude(
                     call.stop_error(reason, True, "not_started", attempt), attempt, None
                 )
+
+    def _guard(self, rctx: RunContext) -> TimerHandle | None:
+        """A backstop on the runtime's timer thread for runs delivered to a handle.
+
+        If the action blocks the event loop, the loop cannot enforce its deadline; the
+        timer thread then gives up on the run (``stop="abandoned"``) instead of hanging.
+        """
+        ref, deadline = self._ref, rctx.deadline
+        if ref is None or deadline is None:
+            return None
+        runtime = self.call.runtime
+        when = deadline + 2 * runtime.stop_timeout
+
+        def abandon() -> None:
+            error = self.call.stop_error(CancelReason.TIMEOUT, False, "abandoned", rctx.attempt)
+            if not ref.done():
+                ref._set_error(self.call.conclude(error, rctx.attempt, None))
+
+        return runtime._timers.call_at(when, abandon)
 
     async def _sleep(self, link: TaskLink, delay: float) -> bool:
         """Wait out a retry delay; True if the run was cancelled meanwhile."""
@@ -99,6 +124,7 @@ class AsyncRun:
 
     async def drive_to(self, ref: AsyncRef) -> None:
         """Drive the run and deliver its outcome to ``ref``."""
+        self._ref = ref
         try:
             result = await self.drive()
         except JidoError as exc:
