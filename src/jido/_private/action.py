@@ -250,7 +250,9 @@ class Action:
     def __init_subclass__(cls, *, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not abstract:
-            cls.__jido_action__ = _class_spec(cls)
+            cls.__jido_action__ = spec = _class_spec(cls)
+            if "name" not in cls.__dict__:
+                cls.name = spec.name
 
     def run(self, params: dict[str, Any], context: dict[str, Any]) -> Any:
         """Do the work. Return a dict; raise to fail (any exception, or a JidoError)."""

@@ -41,6 +41,10 @@ def call_sync(
         if not rctx.cancelled:
             raise  # an enclosing run's interrupt: not ours to handle
         raise Stopped("interrupted" if type(exc) is _Injected else "cooperative") from None
+    except JidoError:
+        if rctx.cancelled:
+            raise Stopped("cooperative") from None
+        raise
     except Exception as exc:
         if rctx.cancelled:
             raise Stopped("cooperative") from exc
@@ -117,6 +121,10 @@ async def call_async(
             raise  # someone else cancelled the caller's task: never swallow that
         raise Stopped("cancelled") from None
     except Interrupted:
+        if link.settle() or token.reason is not None:
+            raise Stopped("cooperative") from None
+        raise
+    except JidoError:
         if link.settle() or token.reason is not None:
             raise Stopped("cooperative") from None
         raise

@@ -50,7 +50,13 @@ def normalize_context(context: object) -> dict[Any, Any]:
 
 def _to_dict(value: object, what: str) -> dict[Any, Any]:
     if isinstance(value, Mapping):
-        return dict(value)
+        try:
+            return dict(value)
+        except Exception as exc:  # a mapping whose iteration or lookup raises
+            raise ValidationError(
+                f"Invalid {what}: reading the mapping raised {type(exc).__name__}: {exc}",
+                details={"stage": what, "exception": type(exc).__name__},
+            ) from exc
     if isinstance(value, Iterable) and not isinstance(value, str | bytes | bytearray | memoryview):
         return _pairs(value, what)
     raise ValidationError(

@@ -120,7 +120,6 @@ class RetryPolicy:
     total_timeout: float | None = None
     retry_on: RetryOn | None = None
     seed: int | None = None
-    _rng: random.Random = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         setter = object.__setattr__
@@ -140,19 +139,25 @@ class RetryPolicy:
             isinstance(self.seed, bool) or not isinstance(self.seed, int)
         ):
             raise ConfigError(f"seed must be an int, got {self.seed!r}", details={"option": "seed"})
-        setter(self, "_rng", random.Random(self.seed))
 
-    def delay(self, retry_index: int) -> float:
+    def rng(self) -> random.Random | None:
+        """A fresh random source for one run: seeded when ``seed`` is set, else None (global)."""
+        return None if self.seed is None else random.Random(self.seed)
+
+    def delay(self, retry_index: int, rng: random.Random | None = None) -> float:
         """The delay before retry number ``retry_index`` (0-based), jitter and cap applied."""
         raw = self.backoff * 2.0 ** min(retry_index, 1000)
         if self.jitter:
-            raw = self._rng.random() * min(raw, 1e300)
+            raw = (rng or _GLOBAL_RNG).random() * min(raw, 1e300)
         return min(raw, self.max_backoff)
 
     def delays(self) -> list[float]:
-        """The whole schedule: one delay per possible retry."""
-        return [self.delay(k) for k in range(self.max_retries)]
+        """The whole schedule of one run: one delay per possible retry."""
+        rng = self.rng()
+        return [self.delay(k, rng) for k in range(self.max_retries)]
 
+
+_GLOBAL_RNG: Final = random.Random()
 
 _LOG_LEVELS: Final = {"debug", "info", "warning", "error", "critical"}
 

@@ -6,6 +6,8 @@ Every driver (inline, asyncio, worker thread, process, cluster) asks
 
 from __future__ import annotations
 
+import random
+
 from jido._private.errors import JidoError
 from jido._private.options import RetryPolicy
 
@@ -30,6 +32,7 @@ def next_delay(
     failed_attempts: int,
     now: float,
     deadline: float | None,
+    rng: random.Random | None = None,
 ) -> float | None:
     """Seconds to wait before the next attempt, or None to give up.
 
@@ -39,6 +42,7 @@ def next_delay(
         failed_attempts: how many attempts have failed so far (1 after the first).
         now: the current ``time.monotonic()``.
         deadline: the run's overall deadline on the same clock, or None.
+        rng: the run's random source for jitter (None: a shared one).
 
     Example:
         >>> from jido._private.errors import ExecutionError
@@ -49,7 +53,7 @@ def next_delay(
         return None
     delay = error.retry_after
     if delay is None:
-        delay = policy.delay(failed_attempts - 1)
+        delay = policy.delay(failed_attempts - 1, rng)
     if deadline is not None and now + delay >= deadline:
         return None
     return delay

@@ -36,8 +36,8 @@ def is_secret_key(key: object) -> bool:
 
 def redact_text(text: str, limit: int = MAX_TEXT) -> str:
     """Mask ``key=value`` secrets and bearer credentials in ``text``; truncate past ``limit``."""
-    text = _ASSIGN_RE.sub(lambda m: f"{m[1]}{m[2]}{m[3]}{MASK}{m[5]}", text)
     text = _BEARER_RE.sub(lambda m: f"{m[1]} {MASK}", text)
+    text = _ASSIGN_RE.sub(lambda m: f"{m[1]}{m[2]}{m[3]}{MASK}{m[5]}", text)
     if len(text) > limit:
         text = f"{text[:limit]}...(truncated {len(text) - limit} chars)"
     return text

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import enum
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -59,6 +60,7 @@ class Call:
         "opts",
         "params",
         "parent",
+        "rng",
         "run_id",
         "runtime",
         "spec",
@@ -89,6 +91,7 @@ class Call:
         self.parent = parent
         self.tracker = tracker
         self.ctx: contextvars.Context | None = None
+        self.rng: random.Random | None = None
 
     def attempt_deadline(self, now: float) -> float | None:
         timeout = self.opts.timeout
@@ -130,7 +133,10 @@ class Call:
             tracker.attempt_stop(attempt, None, error)
         if cancelled:
             return None
-        delay = next_delay(self.opts.retry, error, attempt, time.monotonic(), self.deadline)
+        policy = self.opts.retry
+        if self.rng is None and policy.seed is not None:
+            self.rng = policy.rng()
+        delay = next_delay(policy, error, attempt, time.monotonic(), self.deadline, self.rng)
         if delay is not None:
             if testing_flags.no_backoff:
                 delay = 0.0
