@@ -53,10 +53,12 @@ _cancel_lock = threading.Lock()
 class Token:
     """A one-shot cancellation flag with a reason, callbacks and an interruptible wait."""
 
-    __slots__ = ("_callbacks", "_event", "reason")
+    __slots__ = ("_callbacks", "_event", "observed", "reason")
 
     def __init__(self) -> None:
         self.reason: CancelReason | None = None
+        self.observed = False
+        """Set once the work has seen the cancellation (it is stopping by itself)."""
         self._callbacks: list[Callable[[CancelReason], None]] | None = None
         self._event: threading.Event | None = None
 
@@ -106,6 +108,7 @@ class Token:
     def check(self) -> None:
         """Raise :class:`Interrupted` if cancelled."""
         if self.reason is not None:
+            self.observed = True
             raise Interrupted(self.reason)
 
     def wait(self, timeout: float | None) -> bool:

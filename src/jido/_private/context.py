@@ -85,7 +85,10 @@ class RunContext:
     def cancelled(self) -> bool:
         """True once the attempt has been told to stop (timeout, cancel, shutdown, parent)."""
         token = self._token
-        return token is not None and token.reason is not None
+        if token is None or token.reason is None:
+            return False
+        token.observed = True
+        return True
 
     @property
     def cancel_reason(self) -> CancelReason | None:
@@ -103,6 +106,7 @@ class RunContext:
         """Raise :class:`jido.Interrupted` if the attempt has been told to stop."""
         token = self._token
         if token is not None and token.reason is not None:
+            token.observed = True
             raise Interrupted(token.reason)
 
     def sleep(self, seconds: float) -> None:
@@ -111,8 +115,10 @@ class RunContext:
         Use it instead of ``time.sleep`` in sync actions: a cancel or timeout is
         observed within microseconds instead of when the sleep ends.
         """
-        if self.token.wait(max(0.0, seconds)):
-            raise Interrupted(self.token.reason)
+        token = self.token
+        if token.wait(max(0.0, seconds)):
+            token.observed = True
+            raise Interrupted(token.reason)
 
 
 _CURRENT: ContextVar[RunContext | None] = ContextVar("jido_current", default=None)

@@ -334,16 +334,14 @@ class EngineRun:
         self.timers.call_later(self.stop_timeout, lambda: self._escalate(att))
 
     def _interrupt(self, att: _Attempt, handle: AttemptHandle) -> None:
-        if att.phase is _Phase.STOPPING:
+        if att.phase is _Phase.STOPPING and not att.token.observed:
             handle.interrupt()
 
     def _escalate(self, att: _Attempt) -> None:
         if att.phase is not _Phase.STOPPING or att.handle is None:
             return
-        if att.handle.kill():
-            self.timers.call_later(self.stop_timeout, lambda: self._abandon(att))
-        else:
-            self._abandon(att)
+        wait = self.stop_timeout if att.handle.kill() else self.stop_timeout / 5
+        self.timers.call_later(wait, lambda: self._abandon(att))
 
     def _abandon(self, att: _Attempt) -> None:
         if att.phase is not _Phase.STOPPING or att.handle is None or not att.handle.abandon():
