@@ -7,6 +7,7 @@ with :func:`run`, :func:`arun` or :func:`run_async`.
 from jido._private.action import Action, FunctionAction, action
 from jido._private.api import arun, await_, cancel, run, run_async
 from jido._private.cancel import CancelReason, Interrupted
+from jido._private.chain import chain
 from jido._private.context import RunContext, current
 from jido._private.errors import (
     CancelledError,
@@ -21,7 +22,9 @@ from jido._private.errors import (
     TimeoutError,
     ValidationError,
 )
+from jido._private.instruction import Instruction
 from jido._private.options import RetryPolicy, RunOptions
+from jido._private.plan import Plan
 from jido._private.ref import AsyncRef
 from jido._private.runtime import Runtime, configure, default_runtime, shutdown
 
@@ -36,11 +39,13 @@ __all__ = [
     "ConfigError",
     "ExecutionError",
     "FunctionAction",
+    "Instruction",
     "InternalError",
     "Interrupted",
     "InvalidActionError",
     "InvalidAsyncRefError",
     "JidoError",
+    "Plan",
     "RemoteError",
     "RetryPolicy",
     "RunContext",
@@ -52,6 +57,7 @@ __all__ = [
     "arun",
     "await_",
     "cancel",
+    "chain",
     "configure",
     "current",
     "default_runtime",
