@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import sys
 import typing
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, Generic, ParamSpec, TypeVar, overload
@@ -346,10 +347,15 @@ class FunctionAction(Generic[P, R]):
 
     __jido_action__: ActionSpec
 
-    def __init__(self, fn: Callable[P, R], spec_kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        spec_kwargs: dict[str, Any],
+        localns: Mapping[str, Any] | None = None,
+    ) -> None:
         functools.update_wrapper(self, fn)
         self._fn = fn
-        self.__jido_action__ = _function_spec(self, fn, spec_kwargs)
+        self.__jido_action__ = _function_spec(self, fn, spec_kwargs, localns)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self._fn(*args, **kwargs)
@@ -424,20 +430,23 @@ def action(
     if unknown:
         raise InvalidActionError(f"jido.action got unknown arguments: {sorted(unknown)}")
     if fn is not None:
-        return FunctionAction(fn, spec_kwargs)
+        return FunctionAction(fn, spec_kwargs, sys._getframe(1).f_locals)
 
     def decorate(f: Callable[P, R]) -> FunctionAction[P, R]:
-        return FunctionAction(f, spec_kwargs)
+        # the scope applying the decorator resolves names in postponed annotations
+        return FunctionAction(f, spec_kwargs, sys._getframe(1).f_locals)
 
     return decorate
 
 
-def _function_spec(owner: Any, fn: Callable[..., Any], kw: dict[str, Any]) -> ActionSpec:
+def _function_spec(
+    owner: Any, fn: Callable[..., Any], kw: dict[str, Any], localns: Mapping[str, Any] | None
+) -> ActionSpec:
     where = f"action function {getattr(fn, '__qualname__', fn)!r}"
     if not callable(fn) or isinstance(fn, type):
         raise InvalidActionError(f"jido.action needs a function, got {fn!r}")
-    model, takes_context, takes_kwargs, field_names = _signature_model(fn, where)
-    hints = _hints(fn)
+    hints = _hints(fn, localns, where)
+    model, takes_context, takes_kwargs, field_names = _signature_model(fn, hints, where)
     returns = hints.get("return", inspect.Signature.empty)
     output = kw.get("output_schema")
     if output is None and isinstance(returns, type) and issubclass(returns, pydantic.BaseModel):
@@ -467,9 +476,8 @@ def _no_instance() -> None:
 
 
 def _signature_model(
-    fn: Callable[..., Any], where: str
+    fn: Callable[..., Any], hints: dict[str, Any], where: str
 ) -> tuple[type[pydantic.BaseModel], bool, bool, frozenset[str]]:
-    hints = _hints(fn)
     fields: dict[str, Any] = {}
     takes_context = takes_kwargs = False
     for p in inspect.signature(fn).parameters.values():
@@ -495,11 +503,15 @@ def _signature_model(
     return model, takes_context, takes_kwargs, frozenset(fields)
 
 
-def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
+def _hints(fn: Callable[..., Any], localns: Mapping[str, Any] | None, where: str) -> dict[str, Any]:
+    """Resolved annotations; a name that cannot be resolved fails the definition."""
     try:
-        return typing.get_type_hints(fn, include_extras=True)
-    except Exception:
-        return dict(getattr(fn, "__annotations__", {}))
+        return typing.get_type_hints(fn, localns=dict(localns or {}), include_extras=True)
+    except Exception as exc:
+        raise InvalidActionError(
+            f"{where}: cannot resolve its type annotations ({type(exc).__name__}: {exc}); "
+            "the types of a schema must exist at run time, not only under TYPE_CHECKING"
+        ) from exc
 
 
 def _function_invoker(
