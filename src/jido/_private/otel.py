@@ -170,6 +170,7 @@ class OtelRun:
 
 
 def _finish(span: Span, error: JidoError | None) -> None:
+    span.set_attribute("jido.outcome", "ok" if error is None else "error")
     if error is None:
         span.set_status(Status(StatusCode.OK))
     else:

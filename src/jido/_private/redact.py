@@ -23,8 +23,8 @@ _SECRET = (
     r"private[_-]?key|authorization|auth|cookie|session|credential"
 )
 _KEY_RE = re.compile(rf"(?i)({_SECRET})")
-_ASSIGN_RE = re.compile(
-    rf"(?i)\b([\w.-]*(?:{_SECRET})[\w.-]*)(\s*[=:]\s*)(['\"]?)([^\s'\",;&]+)(\3)"
+_ASSIGN_RE = re.compile(  # key=value, key: value, 'key': 'value', "key": "value"
+    rf"(?i)\b([\w.-]*(?:{_SECRET})[\w.-]*)(['\"]?\s*[=:]\s*)(['\"]?)([^\s'\",;&}}]+)(\3)"
 )
 _BEARER_RE = re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+")
 
@@ -63,7 +63,11 @@ def redact(value: Any, *, depth: int = 0) -> Any:
         if len(value) > MAX_ITEMS:
             items.append(f"...({len(value) - MAX_ITEMS} more)")
         return items
-    return redact_text(repr(value))
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not break what is being reported
+        text = f"<{type(value).__name__} (repr failed)>"
+    return redact_text(text)
 
 
 def _redact_mapping(value: Mapping[Any, Any], depth: int) -> dict[Any, Any]:

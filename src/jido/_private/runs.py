@@ -149,7 +149,8 @@ class Call:
         final = compensated or error
         final.details.setdefault("attempts", attempts)
         if self.tracker is not None:
-            exhausted = error.retryable and attempts > self.opts.retry.max_retries
+            retries = self.opts.retry.max_retries
+            exhausted = error.retryable and retries > 0 and attempts > retries
             self.tracker.run_stop(None, final, attempts, exhausted)
         return final
 

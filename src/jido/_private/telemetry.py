@@ -77,16 +77,17 @@ class Event:
 Handler = Callable[[Event], object]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class HandlerRef:
     """An attached handler; pass it to ``detach``."""
 
     handler: Handler
     events: tuple[str, ...] | None
     include_values: bool
+    active: bool = True
 
     def wants(self, name: str) -> bool:
-        return self.events is None or any(name.startswith(p) for p in self.events)
+        return self.active and (self.events is None or any(name.startswith(p) for p in self.events))
 
 
 class _Registry:
@@ -100,6 +101,9 @@ class _Registry:
 
 
 REGISTRY = _Registry()
+
+_ENV_PROVIDER = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ
+"""OpenTelemetry reads its provider from the environment at start-up; so do we (once)."""
 
 
 def attach(
@@ -125,10 +129,11 @@ def attach(
 def detach(ref: HandlerRef | Handler) -> bool:
     """Unsubscribe a handler (by the ref ``attach`` returned, or the handler itself)."""
     with REGISTRY.lock:
-        kept = tuple(h for h in REGISTRY.handlers if h is not ref and h.handler is not ref)
-        removed = len(kept) != len(REGISTRY.handlers)
-        REGISTRY.handlers = kept
-    return removed
+        gone = [h for h in REGISTRY.handlers if h is ref or h.handler is ref]
+        REGISTRY.handlers = tuple(h for h in REGISTRY.handlers if h not in gone)
+    for h in gone:
+        h.active = False  # runs already under way stop calling it too
+    return bool(gone)
 
 
 def tracker_for(spec: ActionSpec, run_id: str, opts: RunOptions, mode: str) -> Tracker | None:
@@ -148,10 +153,7 @@ def tracker_for(spec: ActionSpec, run_id: str, opts: RunOptions, mode: str) -> T
 def _auto_otel() -> Any:
     """The OpenTelemetry sink once the application has set a global tracer provider."""
     trace = sys.modules["opentelemetry.trace"]
-    if (
-        getattr(trace, "_TRACER_PROVIDER", None) is None
-        and "OTEL_PYTHON_TRACER_PROVIDER" not in os.environ
-    ):
+    if getattr(trace, "_TRACER_PROVIDER", None) is None and not _ENV_PROVIDER:
         return None
     from jido._private import otel
 
@@ -239,14 +241,14 @@ class Tracker:
         duration = time.monotonic() - self._attempt_t0
         meta: dict[str, Any] = {"attempt": attempt}
         _outcome(meta, error)
-        if self._otel is not None:
-            self._otel.attempt_stop(attempt, error, duration)
         if error is None:
             self._emit("attempt.stop", {"duration": duration}, meta, lambda: {"result": result})
-            return
-        self._emit("attempt.exception", {"duration": duration}, meta)
-        if isinstance(error, TimeoutError | CancelledError) and "stopped" in error.details:
-            self._stopped(attempt, error)
+        else:
+            self._emit("attempt.exception", {"duration": duration}, meta)
+            if isinstance(error, TimeoutError | CancelledError) and "stopped" in error.details:
+                self._stopped(attempt, error)
+        if self._otel is not None:
+            self._otel.attempt_stop(attempt, error, duration)
 
     def _stopped(self, attempt: int, error: JidoError) -> None:
         d = error.details
@@ -343,12 +345,20 @@ class Tracker:
             event = plain
             if ref.include_values and values is not None:
                 if rich is None:
-                    extra = {k: redact(v) for k, v in values().items() if v is not None}
+                    extra = _redacted(values())
                     rich = Event(
                         name, self.action, self.run_id, measurements, {**metadata, **extra}
                     )
                 event = rich
             _call(ref, event)
+
+
+def _redacted(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values for handlers that asked for them; redaction never breaks a run."""
+    try:
+        return {k: redact(v) for k, v in values.items() if v is not None}
+    except Exception as exc:
+        return {"values_error": f"values could not be redacted: {type(exc).__name__}"}
 
 
 def _outcome(meta: dict[str, Any], error: JidoError | None) -> None:
