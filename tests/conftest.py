@@ -1,0 +1,75 @@
+"""Shared fixtures and helpers for the behaviour suite.
+
+Tests that break things (abandoned threads, shutdown, killed children) use an isolated
+``jido.Runtime`` from the ``rt`` fixture; everything else uses the default runtime.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+import jido
+from actions import Probe
+
+# The documented built-in defaults (README, "Configuration"), used to undo jido.configure().
+DOCUMENTED_DEFAULTS = {
+    "timeout": 5.0,
+    "max_retries": 1,
+    "backoff": 1.0,
+    "max_backoff": 30.0,
+    "jitter": False,
+    "total_timeout": None,
+    "retry_on": None,
+    "isolation": "thread",
+    "compensation_timeout": None,
+}
+
+
+def wait_until(
+    predicate: Callable[[], object], timeout: float = 2.0, interval: float = 0.005
+) -> bool:
+    """Poll ``predicate`` until it is truthy or ``timeout`` seconds pass; return its last truth."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return bool(predicate())
+        time.sleep(interval)
+
+
+class Stopwatch:
+    """``with Stopwatch() as sw: ...`` then ``sw.elapsed`` (monotonic seconds)."""
+
+    def __init__(self) -> None:
+        self.start = 0.0
+        self.elapsed = 0.0
+
+    def __enter__(self) -> Stopwatch:
+        self.start = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.elapsed = time.monotonic() - self.start
+
+
+@pytest.fixture
+def rt() -> Iterator[jido.Runtime]:
+    """An isolated runtime, shut down after the test."""
+    with jido.Runtime(name="test") as runtime:
+        yield runtime
+
+
+@pytest.fixture
+def probe() -> Probe:
+    return Probe()
+
+
+@pytest.fixture
+def restore_config() -> Iterator[None]:
+    """Put the global defaults back after a test that calls jido.configure()."""
+    yield
+    jido.configure(**DOCUMENTED_DEFAULTS)  # type: ignore[arg-type]

@@ -1,0 +1,133 @@
+"""Pins the public names, so that removing or renaming one is a deliberate act."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+import jido
+import jido.testing
+import jido.workflow
+
+JIDO_ALL = [
+    "Action",
+    "AsyncRef",
+    "CancelReason",
+    "CancelledError",
+    "CompensationError",
+    "ConfigError",
+    "ExecutionError",
+    "FunctionAction",
+    "Instruction",
+    "InternalError",
+    "Interrupted",
+    "InvalidActionError",
+    "InvalidAsyncRefError",
+    "JidoError",
+    "Plan",
+    "RemoteError",
+    "RetryPolicy",
+    "RunContext",
+    "RunOptions",
+    "Runtime",
+    "TimeoutError",
+    "ValidationError",
+    "action",
+    "arun",
+    "await_",
+    "cancel",
+    "chain",
+    "configure",
+    "current",
+    "default_runtime",
+    "run",
+    "run_async",
+    "shutdown",
+]
+
+TESTING_ALL = ["call", "no_backoff", "run_context", "set_no_backoff"]
+
+WORKFLOW_ALL = [
+    "AsyncClosure",
+    "ChainInterrupted",
+    "Closure",
+    "Instruction",
+    "Plan",
+    "PlanResult",
+    "PlanStep",
+    "achain",
+    "arun",
+    "async_closure",
+    "await_",
+    "cancel",
+    "chain",
+    "chain_async",
+    "check_allowed",
+    "closure",
+    "normalize",
+    "run",
+    "run_async",
+]
+
+# What the README and the contract document for the core (must never disappear).
+DOCUMENTED_CORE = {
+    "Action",
+    "action",
+    "run",
+    "arun",
+    "run_async",
+    "await_",
+    "cancel",
+    "AsyncRef",
+    "configure",
+    "Runtime",
+    "shutdown",
+    "current",
+    "RetryPolicy",
+    "Interrupted",
+    "JidoError",
+    "ValidationError",
+    "InvalidActionError",
+    "ExecutionError",
+    "TimeoutError",
+    "CancelledError",
+    "InvalidAsyncRefError",
+    "CompensationError",
+    "ConfigError",
+    "InternalError",
+    "RemoteError",
+}
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [(jido, JIDO_ALL), (jido.testing, TESTING_ALL), (jido.workflow, WORKFLOW_ALL)],
+    ids=["jido", "jido.testing", "jido.workflow"],
+)
+def test_all_is_pinned_sorted_and_importable(module: types.ModuleType, expected: list[str]) -> None:
+    assert module.__all__ == expected
+    assert sorted(module.__all__) == module.__all__
+    for name in module.__all__:
+        assert hasattr(module, name), name
+
+
+def test_documented_core_names_are_exported() -> None:
+    assert set(jido.__all__) >= DOCUMENTED_CORE
+    assert {"no_backoff", "run_context", "call"} <= set(jido.testing.__all__)
+    assert {"run", "arun", "run_async", "await_", "cancel"} <= set(jido.workflow.__all__)
+
+
+def test_workflow_entry_points_are_the_same_functions() -> None:
+    for name in ("run", "arun", "run_async", "await_", "cancel"):
+        assert getattr(jido.workflow, name) is getattr(jido, name)
+
+
+def test_star_import_matches_all() -> None:
+    namespace: dict[str, object] = {}
+    exec("from jido import *", namespace)
+    assert set(namespace) - {"__builtins__"} == set(jido.__all__)
+
+
+def test_version() -> None:
+    assert isinstance(jido.__version__, str)
