@@ -4,7 +4,7 @@ Define an action (an :class:`Action` subclass or a ``@jido.action`` function) an
 with :func:`run`, :func:`arun` or :func:`run_async`.
 """
 
-from jido._private.action import Action, FunctionAction, action
+from jido._private.action import Action
 from jido._private.api import arun, await_, cancel, run, run_async
 from jido._private.cancel import CancelReason, Interrupted
 from jido._private.chain import chain
@@ -22,6 +22,7 @@ from jido._private.errors import (
     TimeoutError,
     ValidationError,
 )
+from jido._private.function_action import FunctionAction, action
 from jido._private.instruction import Instruction
 from jido._private.options import RetryPolicy, RunOptions
 from jido._private.plan import Plan

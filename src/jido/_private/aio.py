@@ -16,10 +16,11 @@ from typing import Any
 
 from jido._private.attempt import TaskLink, call_async
 from jido._private.cancel import CancelReason, Token
+from jido._private.compensation import compensable, start_compensation
 from jido._private.context import RunContext
 from jido._private.errors import JidoError
 from jido._private.ref import AsyncRef
-from jido._private.runs import Call, compensable, start_compensation
+from jido._private.runs import Call
 from jido._private.threads import Stopped
 from jido._private.timers import TimerHandle
 
