@@ -30,7 +30,7 @@ __all__ = ["AsyncRun", "LoopThread"]
 class AsyncRun:
     """Drives a run of an async action inside the current task."""
 
-    __slots__ = ("_link", "_reason", "_ref", "_token", "call")
+    __slots__ = ("_guarded", "_link", "_reason", "_ref", "_token", "call")
 
     def __init__(self, call: Call) -> None:
         self.call = call
@@ -38,6 +38,7 @@ class AsyncRun:
         self._token: Token | None = None
         self._link: TaskLink | None = None
         self._ref: AsyncRef | None = None
+        self._guarded = False
 
     def cancel(self, reason: CancelReason) -> None:
         """Stop the run (thread-safe). The first reason wins."""
@@ -51,48 +52,69 @@ class AsyncRun:
             link(reason)
 
     async def drive(self) -> dict[str, Any]:
-        call = self.call
-        task = asyncio.current_task()
-        assert task is not None
-        link = self._link = TaskLink(asyncio.get_running_loop(), task)
-        parent = call.parent
-        attempt = 0
-        while True:
-            attempt += 1
-            token = self._token = Token()
-            if self._reason is not None:
-                token.cancel(self._reason)
-            unlink = parent.token.link_child(token) if parent is not None else None
-            rctx = call.begin_attempt(attempt, call.attempt_deadline(time.monotonic()), token)
-            guard = self._guard(rctx)
-            try:
-                result = await call_async(
-                    call.spec, call.instance, call.params, call.context, rctx, link
-                )
-            except Stopped as stop:
-                error = call.stop_error(token.reason, True, stop.mechanism, attempt)
-            except JidoError as exc:
-                error = exc
-            else:
-                return call.succeeded(attempt, result)
-            finally:
-                self._token = None
-                if guard is not None:
-                    guard.cancel()
-                if unlink is not None and parent is not None:
-                    parent.token.remove_callback(unlink)
-            delay = call.failed(attempt, error, cancelled=self._reason is not None)
-            if delay is None:
-                compensated = await _compensate(call, error) if compensable(call, error) else None
-                raise call.conclude(error, attempt, compensated)
-            if delay and await self._sleep(link, delay):
-                reason = self._reason or CancelReason.PARENT
-                raise call.conclude(
-                    call.stop_error(reason, True, "not_started", attempt), attempt, None
-                )
+        """Run the attempts: the result, or the final error (raised, or given to the handle).
+
+        One coroutine for the whole run: frames are most of an in-flight run's memory.
+        """
+        ref = self._ref
+        try:
+            call = self.call
+            task = asyncio.current_task()
+            assert task is not None
+            link = self._link = TaskLink(asyncio.get_running_loop(), task)
+            parent = call.parent
+            attempt = 0
+            while True:
+                attempt += 1
+                token = self._token = Token()
+                if self._reason is not None:
+                    token.cancel(self._reason)
+                unlink = parent.token.link_child(token) if parent is not None else None
+                rctx = call.begin_attempt(attempt, call.attempt_deadline(time.monotonic()), token)
+                guard = self._guard(rctx) if self._guarded else None
+                try:
+                    result = await call_async(
+                        call.spec, call.instance, call.params, call.context, rctx, link
+                    )
+                except Stopped as stop:
+                    error = call.stop_error(token.reason, True, stop.mechanism, attempt)
+                except JidoError as exc:
+                    error = exc
+                else:
+                    result = call.succeeded(attempt, result)
+                    break
+                finally:
+                    self._end_attempt(guard, unlink)
+                delay = call.failed(attempt, error, cancelled=self._reason is not None)
+                await self._before_retry(link, error, attempt, delay)  # raises to give up
+        except JidoError as exc:
+            if ref is None:
+                raise
+            ref._set_error(exc)
+            return {}
+        except asyncio.CancelledError:  # the loop itself is going away
+            if ref is not None:
+                ref._set_error(self.call.stop_error(CancelReason.SHUTDOWN, True, "cancelled", 0))
+            raise
+        finally:
+            if ref is not None:
+                self.call.runtime._active.discard(ref)
+        if ref is not None:
+            ref._set_result(result)
+        return result
+
+    def _end_attempt(
+        self, guard: TimerHandle | None, unlink: Callable[[CancelReason], None] | None
+    ) -> None:
+        self._token = None
+        if guard is not None:
+            guard.cancel()
+        parent = self.call.parent
+        if unlink is not None and parent is not None:
+            parent.token.remove_callback(unlink)
 
     def _guard(self, rctx: RunContext) -> TimerHandle | None:
-        """A backstop on the runtime's timer thread for runs delivered to a handle.
+        """A backstop on the runtime's timer thread for runs on the runtime's own loop.
 
         If the action blocks the event loop, the loop cannot enforce its deadline; the
         timer thread then gives up on the run (``stop="abandoned"``) instead of hanging.
@@ -110,6 +132,19 @@ class AsyncRun:
 
         return runtime._timers.call_at(when, abandon)
 
+    async def _before_retry(
+        self, link: TaskLink, error: JidoError, attempt: int, delay: float | None
+    ) -> None:
+        """Give up (compensate, raise the final error) or wait out the retry delay."""
+        call = self.call
+        if delay is None:
+            compensated = await _compensate(call, error) if compensable(call, error) else None
+            raise call.conclude(error, attempt, compensated)
+        if delay and await self._sleep(link, delay):
+            reason = self._reason or CancelReason.PARENT
+            stopped = call.stop_error(reason, True, "not_started", attempt)
+            raise call.conclude(stopped, attempt, None)
+
     async def _sleep(self, link: TaskLink, delay: float) -> bool:
         """Wait out a retry delay; True if the run was cancelled meanwhile."""
         if self._reason is not None:
@@ -123,20 +158,12 @@ class AsyncRun:
             raise
         return link.settle() or self._reason is not None
 
-    async def drive_to(self, ref: AsyncRef) -> None:
-        """Drive the run and deliver its outcome to ``ref``."""
+    def bind(self, ref: AsyncRef, *, guarded: bool) -> AsyncRef:
+        """Deliver the outcome to ``ref``; ``guarded`` adds the blocked-loop backstop."""
         self._ref = ref
-        try:
-            result = await self.drive()
-        except JidoError as exc:
-            ref._set_error(exc)
-        except asyncio.CancelledError:  # the loop itself is going away
-            ref._set_error(self.call.stop_error(CancelReason.SHUTDOWN, True, "cancelled", 0))
-            raise
-        else:
-            ref._set_result(result)
-        finally:
-            self.call.runtime._active.discard(ref)
+        self._guarded = guarded
+        ref._bind(self, ref._loop_thread)
+        return ref
 
 
 async def _compensate(call: Call, error: JidoError) -> JidoError:

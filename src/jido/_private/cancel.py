@@ -59,7 +59,10 @@ class Token:
         self.reason: CancelReason | None = None
         self.observed = False
         """Set once the work has seen the cancellation (it is stopping by itself)."""
-        self._callbacks: list[Callable[[CancelReason], None]] | None = None
+        self._callbacks: (
+            Callable[[CancelReason], None] | list[Callable[[CancelReason], None]] | None
+        )
+        self._callbacks = None  # one callback, or a list when there are several
         self._event: threading.Event | None = None
 
     @property
@@ -76,8 +79,11 @@ class Token:
             event = self._event
         if event is not None:
             event.set()
-        for callback in callbacks or ():
-            callback(reason)
+        if isinstance(callbacks, list):
+            for callback in callbacks:
+                callback(reason)
+        elif callbacks is not None:
+            callbacks(reason)
         return True
 
     def on_cancel(self, callback: Callable[[CancelReason], None]) -> None:
@@ -85,16 +91,23 @@ class Token:
         with _cancel_lock:
             reason = self.reason
             if reason is None:
-                if self._callbacks is None:
-                    self._callbacks = []
-                self._callbacks.append(callback)
+                current = self._callbacks
+                if current is None:
+                    self._callbacks = callback
+                elif isinstance(current, list):
+                    current.append(callback)
+                else:
+                    self._callbacks = [current, callback]
                 return
         callback(reason)
 
     def remove_callback(self, callback: Callable[[CancelReason], None]) -> None:
         with _cancel_lock:
-            if self._callbacks and callback in self._callbacks:
-                self._callbacks.remove(callback)
+            current = self._callbacks
+            if current is callback:
+                self._callbacks = None
+            elif isinstance(current, list) and callback in current:
+                current.remove(callback)
 
     def link_child(self, child: Token) -> Callable[[CancelReason], None]:
         """Cancel ``child`` with ``PARENT`` when this token is cancelled; returns the callback."""

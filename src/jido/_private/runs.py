@@ -319,12 +319,13 @@ class EngineRun:
             if att.phase is not _Phase.RUNNING or att.handle is None:
                 return
             att.phase = _Phase.STOPPING
-        handle = att.handle
-        if self.engine.observes_token:
-            self.timers.call_later(self.stop_timeout / 5, lambda: self._interrupt(att, handle))
-        else:
+        handle, grace = att.handle, self.stop_timeout / 5
+        if self.engine.observes_token:  # a chance to stop by itself, then an interrupt
+            self.timers.call_later(grace, lambda: self._interrupt(att, handle))
+            self.timers.call_later(self.stop_timeout, lambda: self._escalate(att))
+        else:  # it cannot see the token: interrupt now, kill soon after
             handle.interrupt()
-        self.timers.call_later(self.stop_timeout, lambda: self._escalate(att))
+            self.timers.call_later(grace, lambda: self._escalate(att))
 
     def _interrupt(self, att: _Attempt, handle: AttemptHandle) -> None:
         if att.phase is _Phase.STOPPING and not att.token.observed:

@@ -351,17 +351,15 @@ class Runtime:
 
     def _start_on_loop(self, call: Call) -> AsyncRef:
         loop = self._loop()
-        ref = self._track(call, loop.thread_id)
         run = AsyncRun(call)
-        ref._bind(run, loop.thread_id)
-        loop.spawn(lambda: run.drive_to(ref), contextvars.copy_context())
+        ref = run.bind(self._track(call, loop.thread_id), guarded=True)
+        loop.spawn(run.drive, contextvars.copy_context())
         return ref
 
     def _start_here(self, call: Call) -> AsyncRef:
-        ref = self._track(call, threading.get_ident())
         run = AsyncRun(call)
-        ref._bind(run, threading.get_ident())
-        asyncio.get_running_loop().create_task(run.drive_to(ref))
+        ref = run.bind(self._track(call, threading.get_ident()), guarded=False)
+        asyncio.get_running_loop().create_task(run.drive())
         return ref
 
     def _engine(self, call: Call) -> Engine:

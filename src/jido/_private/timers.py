@@ -13,16 +13,21 @@ __all__ = ["TimerHandle", "Timers"]
 
 log = logging.getLogger("jido")
 
+_COMPACT_AT = 512
+
 
 class TimerHandle:
-    __slots__ = ("callback", "when")
+    __slots__ = ("_timers", "callback", "when")
 
-    def __init__(self, when: float, callback: Callable[[], None]) -> None:
+    def __init__(self, timers: Timers, when: float, callback: Callable[[], None]) -> None:
+        self._timers = timers
         self.when = when
         self.callback: Callable[[], None] | None = callback
 
     def cancel(self) -> None:
-        self.callback = None
+        if self.callback is not None:
+            self.callback = None
+            self._timers._cancelled += 1  # approximate is fine: it only triggers compaction
 
 
 class Timers:
@@ -38,13 +43,16 @@ class Timers:
         self._cond = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._cancelled = 0
 
     def call_at(self, when: float, callback: Callable[[], None]) -> TimerHandle:
         """Run ``callback`` at ``when`` on the ``time.monotonic()`` clock."""
-        handle = TimerHandle(when, callback)
+        handle = TimerHandle(self, when, callback)
         with self._cond:
             if self._closed:
                 raise RuntimeError("timers are closed")
+            if self._cancelled > _COMPACT_AT and 2 * self._cancelled > len(self._heap):
+                self._compact()
             wake = not self._heap or when < self._heap[0][0]
             heapq.heappush(self._heap, (when, next(self._seq), handle))
             if self._thread is None:
@@ -55,6 +63,12 @@ class Timers:
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
         return self.call_at(time.monotonic() + delay, callback)
+
+    def _compact(self) -> None:
+        """Drop cancelled entries (deadlines of runs that finished long before them)."""
+        self._heap = [entry for entry in self._heap if entry[2].callback is not None]
+        heapq.heapify(self._heap)
+        self._cancelled = 0
 
     def close(self) -> None:
         with self._cond:
@@ -89,16 +103,19 @@ class Timers:
                 if self._closed:
                     return None
                 heap = self._heap
-                while heap and heap[0][2].callback is None:
-                    heapq.heappop(heap)
                 if not heap:
                     self._cond.wait()
                     continue
                 now = time.monotonic()
-                if heap[0][0] > now:
+                if heap[0][0] > now:  # cancelled entries stay until due: no wake-up per run
                     self._cond.wait(heap[0][0] - now)
                     continue
                 due = []
                 while heap and heap[0][0] <= now:
-                    due.append(heapq.heappop(heap)[2])
-                return due
+                    handle = heapq.heappop(heap)[2]
+                    if handle.callback is not None:
+                        due.append(handle)
+                    else:
+                        self._cancelled -= 1
+                if due:
+                    return due
