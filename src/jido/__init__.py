@@ -4,6 +4,12 @@ Define an action (an :class:`Action` subclass or a ``@jido.action`` function) an
 with :func:`run`, :func:`arun` or :func:`run_async`.
 """
 
+# the sub-namespaces, reachable as jido.workflow, jido.telemetry... after `import jido`
+from jido import engines as engines
+from jido import telemetry as telemetry
+from jido import testing as testing
+from jido import tools as tools
+from jido import workflow as workflow
 from jido._private.action import Action
 from jido._private.api import arun, await_, cancel, run, run_async
 from jido._private.cancel import CancelReason, Interrupted
