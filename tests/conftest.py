@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 import jido
+import jido.engines
 from actions import Probe
+
+TESTS = Path(__file__).resolve().parent
 
 # The documented built-in defaults (README, "Configuration"), used to undo jido.configure().
 DOCUMENTED_DEFAULTS = {
@@ -56,6 +60,13 @@ class Stopwatch:
         self.elapsed = time.monotonic() - self.start
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "engines(*names): the engines a conformance test runs on (default: all)"
+    )
+    config.addinivalue_line("markers", "ray: runs on the session's local Ray cluster")
+
+
 @pytest.fixture
 def rt() -> Iterator[jido.Runtime]:
     """An isolated runtime, shut down after the test."""
@@ -73,3 +84,28 @@ def restore_config() -> Iterator[None]:
     """Put the global defaults back after a test that calls jido.configure()."""
     yield
     jido.configure(**DOCUMENTED_DEFAULTS)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def ray_runtime() -> Iterator[jido.Runtime]:
+    """A real local Ray cluster (2 CPUs), started once per session and stopped at its end.
+
+    Every Ray test uses this cluster (``jido.engines.Ray()`` then joins it); its workers
+    import the test actions by module path, so the tests directory is on their path.
+    """
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        pytest.skip('Ray is not installed (pip install "jido[ray]"): Ray engine tests skipped')
+    engine = jido.engines.Ray(
+        init={
+            "num_cpus": 2,
+            "include_dashboard": False,
+            "runtime_env": {"env_vars": {"PYTHONPATH": str(TESTS)}},
+        }
+    )
+    runtime = jido.Runtime(name="ray-session", engine=engine)
+    try:
+        yield runtime
+    finally:
+        runtime.shutdown()

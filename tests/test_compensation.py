@@ -4,7 +4,8 @@ Runs once, after the final failed attempt, with its own timeout (``compensation_
 default 5 s, never the run's timeout), crash-contained; its result lands in
 ``error.details["compensation"]``; if it fails or times out a CompensationError is raised
 with the original error as its cause and in ``details["original_error"]``. Timeouts and
-cancellations are not compensated.
+cancellations are not compensated. (Compensation after runs on every engine: see
+tests/conformance/test_compensation.py.)
 """
 
 from __future__ import annotations
@@ -17,14 +18,7 @@ import pytest
 
 import jido
 import jido.testing
-from actions import Probe
 from conftest import Stopwatch
-
-MODES = [
-    pytest.param(False, 0, id="inline"),
-    pytest.param(False, 2.0, id="thread"),
-    pytest.param(True, 2.0, id="async"),
-]
 
 
 class Recorder:
@@ -103,23 +97,6 @@ def original_type(original: Any) -> str:
 
 
 # -- once, after the final attempt ---------------------------------------------------------------
-@pytest.mark.parametrize(("is_async", "timeout"), MODES)
-def test_on_error_runs_once_after_the_final_attempt(is_async: bool, timeout: float) -> None:
-    rec = Recorder()
-    action = compensated(rec, is_async=is_async)
-    with jido.testing.no_backoff(), pytest.raises(jido.ExecutionError) as info:
-        jido.run(action, {"order_id": 7}, {"tenant": "t"}, timeout=timeout, max_retries=2)
-    assert rec.attempts == 3
-    assert len(rec.calls) == 1
-    params, error, context = rec.calls[0]
-    assert params == {"order_id": 7}
-    assert context["tenant"] == "t"
-    assert isinstance(error, jido.ExecutionError)
-    assert "attempt 3" in str(error.__cause__)  # the error of the final attempt
-    err = info.value
-    assert err.type == "execution_error"  # the original error, compensated
-    assert compensation_result(err.details) == {"undone": 7}
-    assert err.details["attempts"] == 3
 
 
 def test_async_on_error_is_supported() -> None:
@@ -129,17 +106,6 @@ def test_async_on_error_is_supported() -> None:
         jido.run(action, {"order_id": 1}, timeout=0, max_retries=0)
     assert len(rec.calls) == 1
     assert compensation_result(info.value.details) == {"undone": 1}
-
-
-def test_on_error_via_run_async_and_arun() -> None:
-    rec = Recorder()
-    action = compensated(rec)
-    with pytest.raises(jido.ExecutionError) as info:
-        jido.await_(jido.run_async(action, {"order_id": 2}, max_retries=0))
-    assert compensation_result(info.value.details) == {"undone": 2}
-    with pytest.raises(jido.ExecutionError):
-        asyncio.run(jido.arun(action, {"order_id": 3}, max_retries=0))
-    assert len(rec.calls) == 2
 
 
 def test_on_error_gets_validated_params_with_defaults() -> None:
@@ -223,26 +189,6 @@ def test_default_compensation_timeout_is_five_seconds() -> None:
 
 
 # -- crash-contained -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("is_async", "timeout"), MODES)
-@pytest.mark.parametrize("async_on_error", [False, True], ids=["sync-on-error", "async-on-error"])
-def test_crashing_compensation_is_contained(
-    is_async: bool, timeout: float, async_on_error: bool
-) -> None:
-    rec = Recorder()
-
-    def crash(self: Any, params: Any, error: Any, context: Any) -> dict[str, Any]:
-        rec.calls.append((params, error, context))
-        raise RuntimeError("cleanup exploded")
-
-    action = compensated(rec, is_async=is_async, on_error=crash, async_on_error=async_on_error)
-    with pytest.raises(jido.CompensationError) as info:
-        jido.run(action, timeout=timeout, max_retries=1, backoff=0)
-    err = info.value
-    assert len(rec.calls) == 1  # once, even with a retry
-    assert isinstance(err.__cause__, jido.ExecutionError)
-    assert original_type(err.details["original_error"]) == "execution_error"
-    assert rec.attempts == 2  # the retry happened; compensation only after it
-    assert "cleanup exploded" in (err.message + repr(err.details))
 
 
 def test_compensation_error_pickles() -> None:
@@ -281,53 +227,6 @@ def test_not_run_after_a_success_following_failures() -> None:
     with jido.testing.no_backoff():
         assert jido.run(compensated(rec, run_body=body), timeout=0, max_retries=3) == {"ok": True}
     assert rec.calls == []
-
-
-@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
-def test_not_run_for_timeouts(is_async: bool) -> None:
-    rec = Recorder()
-
-    def body(params: dict[str, Any]) -> dict[str, Any]:
-        jido.current().sleep(30)
-        return {}
-
-    if is_async:
-
-        class SlowAsync(jido.Action):
-            name = "slow_async"
-
-            async def run(self, params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-                await asyncio.sleep(30)
-                return {}
-
-            def on_error(self, params: Any, error: Any, context: Any) -> dict[str, Any]:
-                rec.calls.append((params, error, context))
-                return {}
-
-        action: type[jido.Action] = SlowAsync
-    else:
-        action = compensated(rec, run_body=body)
-    with pytest.raises(jido.TimeoutError) as info:
-        jido.run(action, timeout=0.1, max_retries=1, backoff=0)
-    assert rec.calls == []
-    assert "compensation" not in info.value.details
-
-
-def test_not_run_for_cancellation() -> None:
-    rec = Recorder()
-    probe = Probe()
-
-    def body(params: dict[str, Any]) -> dict[str, Any]:
-        probe.started.set()
-        jido.current().sleep(30)
-        return {}
-
-    ref = jido.run_async(compensated(rec, run_body=body), timeout=30)
-    assert probe.started.wait(2)
-    ref.cancel()
-    with pytest.raises(jido.CancelledError):
-        ref.result(2)
-    assert rec.calls == []  # the error is final: compensation would have run before it
 
 
 def test_not_run_for_validation_errors() -> None:

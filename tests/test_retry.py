@@ -1,5 +1,7 @@
-"""Retries: attempt counts, what is retried, the backoff schedule, jitter, retry_after,
-retry_on, total_timeout, option validation and layering, jido.testing.no_backoff.
+"""Retries: the backoff schedule, jitter, option validation and layering, no_backoff.
+
+Attempt counts, what is retried, backoff doubling, retry_after, retry_on and total_timeout
+are held by every engine in tests/conformance/test_retry.py.
 
 Contract: ``max_retries=1`` (at most 2 attempts), ``backoff * 2**k`` capped at 30 s, optional
 full jitter capped *after* jitter; only retryable errors are retried; an error's own
@@ -25,12 +27,6 @@ from conftest import Stopwatch
 SLACK = 0.6  # upper-bound slack for timing on a shared machine
 EARLY = 0.01  # timers may fire a hair early relative to our own monotonic reads
 
-ENGINES = [
-    pytest.param(actions.always_fail, 0, id="inline"),
-    pytest.param(actions.always_fail, 2.0, id="thread"),
-    pytest.param(actions.async_always_fail, 2.0, id="async"),
-]
-
 
 def failing_run(action: Any = actions.always_fail, **opts: Any) -> tuple[Probe, jido.JidoError]:
     probe = Probe()
@@ -40,108 +36,7 @@ def failing_run(action: Any = actions.always_fail, **opts: Any) -> tuple[Probe, 
     return probe, info.value
 
 
-# -- attempt counts ------------------------------------------------------------------------------
-@pytest.mark.parametrize(("action", "timeout"), ENGINES)
-@pytest.mark.parametrize("max_retries", [0, 1, 3])
-def test_max_retries_bounds_the_attempts(action: Any, timeout: float, max_retries: int) -> None:
-    with jido.testing.no_backoff():
-        probe, err = failing_run(action, timeout=timeout, max_retries=max_retries)
-    assert isinstance(err, jido.ExecutionError)
-    assert len(probe.attempts) == max_retries + 1
-    assert err.details["attempts"] == max_retries + 1
-
-
-def test_default_is_one_retry() -> None:
-    with jido.testing.no_backoff():
-        probe, err = failing_run()
-    assert len(probe.attempts) == 2
-    assert err.details["attempts"] == 2
-
-
-def test_succeeds_after_transient_failures() -> None:
-    calls: list[int] = []
-
-    @jido.action
-    def flaky() -> dict[str, Any]:
-        calls.append(1)
-        if len(calls) < 3:
-            raise ConnectionError("transient")
-        return {"attempts": len(calls)}
-
-    assert jido.run(flaky, timeout=0, max_retries=2, backoff=0.001) == {"attempts": 3}
-
-
-# -- what is retried -----------------------------------------------------------------------------
-NOT_RETRIED = {
-    "ExecutionError-retryable-False": lambda: jido.ExecutionError("permanent", retryable=False),
-    "ValidationError": lambda: jido.ValidationError("late validation"),
-    "ConfigError": lambda: jido.ConfigError("bad config"),
-    "InvalidActionError": lambda: jido.InvalidActionError("not an action"),
-    "CancelledError": lambda: jido.CancelledError("cancelled by someone"),
-}
-
-
-@pytest.mark.parametrize("make_error", NOT_RETRIED.values(), ids=NOT_RETRIED.keys())
-@pytest.mark.parametrize("timeout", [0, 2.0], ids=["inline", "thread"])
-def test_non_retryable_errors_are_not_retried(make_error: Any, timeout: float) -> None:
-    error = make_error()
-    calls: list[int] = []
-
-    @jido.action
-    def raises() -> dict[str, Any]:
-        calls.append(1)
-        raise error
-
-    with Stopwatch() as sw, pytest.raises(type(error)):
-        jido.run(raises, timeout=timeout, max_retries=5, backoff=5.0)
-    assert calls == [1]
-    assert sw.elapsed < 1.0
-
-
-@pytest.mark.parametrize(
-    "make_error",
-    [
-        lambda: ConnectionError("x"),
-        lambda: ValueError("x"),
-        lambda: jido.ExecutionError("x"),
-        lambda: jido.TimeoutError("x"),
-    ],
-    ids=["ConnectionError", "ValueError", "jido.ExecutionError", "jido.TimeoutError"],
-)
-def test_retryable_errors_are_retried(make_error: Any) -> None:
-    error = make_error()
-    calls: list[int] = []
-
-    @jido.action
-    def raises() -> dict[str, Any]:
-        calls.append(1)
-        raise error
-
-    with jido.testing.no_backoff(), pytest.raises(jido.JidoError):
-        jido.run(raises, timeout=0, max_retries=2)
-    assert len(calls) == 3
-
-
-@pytest.mark.parametrize("action", [actions.coop_sleep, actions.spin], ids=["coop", "spin"])
-def test_timeouts_are_retried(action: Any) -> None:
-    probe = Probe()
-    with jido.testing.no_backoff(), pytest.raises(jido.TimeoutError) as info:
-        jido.run(action, {"seconds": 10}, {"probe": probe}, timeout=0.05, max_retries=2)
-    assert len(probe.attempts) == 3
-    assert info.value.details["attempts"] == 3
-
-
 # -- backoff schedule ----------------------------------------------------------------------------
-@pytest.mark.parametrize(("action", "timeout"), ENGINES)
-def test_backoff_doubles(action: Any, timeout: float) -> None:
-    with Stopwatch() as sw:
-        probe, _ = failing_run(action, timeout=timeout, max_retries=3, backoff=0.05)
-    gaps = probe.gaps()
-    expected = [0.05, 0.1, 0.2]
-    assert len(gaps) == 3
-    for gap, want in zip(gaps, expected, strict=True):
-        assert want - EARLY <= gap <= want + SLACK, (gaps, expected)
-    assert sw.elapsed < sum(expected) + 3 * SLACK
 
 
 def test_backoff_is_not_compounded() -> None:
@@ -235,126 +130,6 @@ def test_jitter_option_in_a_run_stays_within_the_cap() -> None:
     for gap in probe.gaps():
         assert gap <= 0.1 + SLACK
     assert sw.elapsed < 0.4 + 4 * SLACK
-
-
-# -- retry_after ---------------------------------------------------------------------------------
-def test_retry_after_replaces_the_computed_delay() -> None:
-    calls: list[int] = []
-
-    @jido.action
-    def busy(context: dict[str, Any]) -> dict[str, Any]:
-        context["probe"].enter()
-        calls.append(1)
-        raise jido.ExecutionError("busy", retry_after=0.3 if len(calls) == 1 else 0.0)
-
-    probe = Probe()
-    with Stopwatch() as sw, pytest.raises(jido.ExecutionError):
-        jido.run(busy, None, {"probe": probe}, timeout=0, max_retries=2, backoff=10.0)
-    gaps = probe.gaps()
-    assert 0.3 - EARLY <= gaps[0] <= 0.3 + SLACK  # longer than backoff would be... and
-    assert gaps[1] < SLACK  # retry_after=0 beats backoff=10*2
-    assert sw.elapsed < 0.3 + 2 * SLACK
-
-
-@pytest.mark.parametrize("timeout", [0, 2.0], ids=["inline", "thread"])
-def test_retry_after_longer_than_backoff_is_honoured(timeout: float) -> None:
-    @jido.action
-    def slow_down(context: dict[str, Any]) -> dict[str, Any]:
-        context["probe"].enter()
-        raise jido.ExecutionError("rate limited", retry_after=0.25)
-
-    probe = Probe()
-    with pytest.raises(jido.ExecutionError):
-        jido.run(slow_down, None, {"probe": probe}, timeout=timeout, max_retries=1, backoff=0.001)
-    assert 0.25 - EARLY <= probe.gaps()[0] <= 0.25 + SLACK
-
-
-# -- retry_on ------------------------------------------------------------------------------------
-def raising(exc: BaseException) -> Any:
-    calls: list[int] = []
-
-    @jido.action
-    def raises() -> dict[str, Any]:
-        calls.append(1)
-        raise exc
-
-    return raises, calls
-
-
-def test_retry_on_exception_types_matches_the_cause() -> None:
-    with jido.testing.no_backoff():
-        action, calls = raising(ConnectionError("net"))
-        with pytest.raises(jido.ExecutionError):
-            jido.run(action, timeout=0, max_retries=3, retry_on=(ConnectionError,))
-        assert len(calls) == 4
-
-        action, calls = raising(ValueError("bug"))
-        with pytest.raises(jido.ExecutionError):
-            jido.run(action, timeout=0, max_retries=3, retry_on=(ConnectionError,))
-        assert len(calls) == 1
-
-        action, calls = raising(ConnectionError("net"))
-        with pytest.raises(jido.ExecutionError):
-            jido.run(action, timeout=0, max_retries=3, retry_on=ConnectionError)
-        assert len(calls) == 4
-
-
-def test_retry_on_predicate() -> None:
-    with jido.testing.no_backoff():
-        action, calls = raising(RuntimeError("try again later"))
-        with pytest.raises(jido.ExecutionError):
-            jido.run(action, timeout=0, max_retries=2, retry_on=lambda e: "again" in e.message)
-        assert len(calls) == 3
-
-        action, calls = raising(RuntimeError("fatal"))
-        with pytest.raises(jido.ExecutionError):
-            jido.run(action, timeout=0, max_retries=2, retry_on=lambda e: "again" in e.message)
-        assert len(calls) == 1
-
-
-def test_retry_on_only_narrows() -> None:
-    # retry_on cannot make a non-retryable error retryable
-    with jido.testing.no_backoff():
-        action, calls = raising(jido.ValidationError("bad"))
-        with pytest.raises(jido.ValidationError):
-            jido.run(action, timeout=0, max_retries=3, retry_on=lambda e: True)
-        assert len(calls) == 1
-        action, calls = raising(jido.ExecutionError("perm", retryable=False))
-        with pytest.raises(jido.ExecutionError):
-            jido.run(action, timeout=0, max_retries=3, retry_on=(jido.ExecutionError,))
-        assert len(calls) == 1
-
-
-# -- total_timeout -------------------------------------------------------------------------------
-@pytest.mark.parametrize(("action", "timeout"), ENGINES)
-def test_total_timeout_bounds_the_whole_run(action: Any, timeout: float) -> None:
-    with Stopwatch() as sw:
-        probe, err = failing_run(
-            action,
-            timeout=timeout,
-            max_retries=1000,
-            backoff=0.1,
-            max_backoff=0.1,
-            total_timeout=0.5,
-        )
-    assert sw.elapsed < 0.5 + SLACK + 0.5
-    assert 1 <= len(probe.attempts) <= 6  # not 1001 attempts
-    assert isinstance(err, jido.JidoError)
-
-
-def test_total_timeout_stops_a_long_attempt() -> None:
-    probe = Probe()
-    with Stopwatch() as sw, pytest.raises(jido.TimeoutError):
-        jido.run(
-            actions.coop_sleep,
-            {"seconds": 30},
-            {"probe": probe},
-            timeout=20,
-            max_retries=5,
-            total_timeout=0.3,
-        )
-    assert sw.elapsed < 2.0
-    assert probe.finished.is_set()
 
 
 # -- garbage options: config_error up front, never an endless loop -------------------------------
@@ -496,14 +271,6 @@ def test_retry_policy_object_as_option() -> None:
 
 
 # -- jido.testing.no_backoff ---------------------------------------------------------------------
-@pytest.mark.parametrize(("action", "timeout"), ENGINES)
-def test_no_backoff_retries_without_sleeping(action: Any, timeout: float) -> None:
-    with jido.testing.no_backoff(), Stopwatch() as sw:
-        probe, _ = failing_run(action, timeout=timeout, max_retries=4, backoff=10.0)
-    assert len(probe.attempts) == 5
-    assert sw.elapsed < 1.5
-    # the schedule itself is unchanged
-    assert jido.RetryPolicy(max_retries=2, backoff=10.0).delays() == [10.0, 20.0]
 
 
 def test_no_backoff_is_restored_after_the_block() -> None:

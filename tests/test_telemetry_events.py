@@ -8,7 +8,9 @@ Contract (README, "Observability" / "Events", and issue 3): every run emits ``ru
 events. Every event has ``measurements["monotonic_time"]``; durations are monotonic.
 Params, context and results appear only with ``include_values=True``, redacted. A handler
 that raises is detached, a warning is logged, and the run is unaffected.
-``telemetry="silent"`` emits nothing for that run.
+``telemetry="silent"`` emits nothing for that run. The basic sequences (success,
+retries, validation failure, timeout, cancel) on every engine are in
+tests/conformance/test_telemetry.py.
 """
 
 from __future__ import annotations
@@ -157,39 +159,12 @@ def _assert_success(events: list[Event], mode: str) -> None:
     assert all(e.action == start.action for e in events)
 
 
-def test_success_inline_sequence(rec: Recorder) -> None:
-    assert jido.run(actions.Add, {"value": 1}, timeout=0) == {"value": 2}
-    _assert_success(rec.run("add"), "inline")
-
-
-def test_success_thread_sequence(rec: Recorder) -> None:
-    assert jido.run(actions.Add, {"value": 1}, timeout=2.0) == {"value": 2}
-    _assert_success(rec.run("add"), "thread")
-
-
-def test_success_async_action_sequence(rec: Recorder) -> None:
-    assert jido.run(actions.async_square, {"x": 3}) == {"x": 9}
-    _assert_success(rec.run("async_square"), "async")
-
-
 def test_success_arun_sequence(rec: Recorder) -> None:
     async def main() -> dict[str, Any]:
         return await jido.arun(actions.async_square, {"x": 4}, timeout=2.0)
 
     assert asyncio.run(main()) == {"x": 16}
     _assert_success(rec.run("async_square"), "async")
-
-
-def test_success_process_sequence(rec: Recorder) -> None:
-    assert jido.run(actions.square, {"x": 5}, isolation="process", timeout=30) == {"x": 25}
-    _assert_success(rec.run("square"), "process")
-
-
-def test_run_async_success_sequence(rec: Recorder) -> None:
-    ref = jido.run_async(actions.Add, {"value": 1})
-    assert jido.await_(ref, timeout=5.0) == {"value": 2}
-    assert wait_until(lambda: rec.finished("add"))
-    _assert_success(rec.run("add"), "thread")
 
 
 def test_all_events_delivered_before_a_sync_run_returns(rec: Recorder) -> None:
@@ -209,39 +184,6 @@ def test_concurrent_runs_have_distinct_run_ids_and_complete_sequences(rec: Recor
 
 
 # -- failures and retries ------------------------------------------------------------------------
-def test_failure_with_retries_sequence(rec: Recorder) -> None:
-    probe = Probe()
-    with jido.testing.no_backoff(), pytest.raises(jido.ExecutionError):
-        jido.run(actions.always_fail, None, {"probe": probe}, timeout=0, max_retries=2)
-    events = rec.run("always_fail")
-    assert names(events) == [
-        "run.start",
-        "attempt.start",
-        "attempt.exception",
-        "retry.scheduled",
-        "attempt.start",
-        "attempt.exception",
-        "retry.scheduled",
-        "attempt.start",
-        "attempt.exception",
-        "run.stop",
-    ]
-    assert [e.metadata["attempt"] for e in by_name(events, "attempt.start")] == [1, 2, 3]
-    for n, exc in enumerate(by_name(events, "attempt.exception"), start=1):
-        assert exc.metadata["attempt"] == n
-        assert exc.metadata["outcome"] == "error"
-        assert exc.metadata["error_type"] == "execution_error"
-        assert exc.metadata["retryable"] is True
-    retries = by_name(events, "retry.scheduled")
-    assert [e.metadata["attempt"] for e in retries] == [1, 2]
-    assert all(e.metadata["error_type"] == "execution_error" for e in retries)
-    stop = events[-1]
-    assert stop.metadata["mode"] == "inline"
-    assert stop.metadata["attempts"] == 3
-    assert stop.metadata["outcome"] == "error"
-    assert stop.metadata["error_type"] == "execution_error"
-    assert stop.metadata["retryable"] is True
-    assert stop.metadata["retries_exhausted"] is True
 
 
 def test_retry_delay_measurements_follow_the_backoff_schedule(rec: Recorder) -> None:
@@ -289,20 +231,6 @@ def test_non_retryable_failure_has_no_retry_events(rec: Recorder) -> None:
     assert not stop.metadata.get("retries_exhausted", False)
 
 
-@pytest.mark.parametrize("timeout", [0, 2.0], ids=["inline", "thread"])
-def test_validation_failure_emits_no_attempt_events(rec: Recorder, timeout: float) -> None:
-    with pytest.raises(jido.ValidationError):
-        jido.run(actions.Add, {"value": "x"}, timeout=timeout)
-    events = rec.run("add")
-    assert names(events) == ["run.start", "run.stop"]
-    stop = events[1]
-    assert stop.metadata["outcome"] == "error"
-    assert stop.metadata["error_type"] == "validation_error"
-    assert stop.metadata["retryable"] is False
-    assert stop.metadata["attempts"] == 0
-    assert stop.measurements["duration"] >= 0
-
-
 def test_validation_failure_via_run_async_emits_no_attempt_events(rec: Recorder) -> None:
     ref = jido.run_async(actions.Add, {"value": "x"})
     with pytest.raises(jido.ValidationError):
@@ -312,32 +240,6 @@ def test_validation_failure_via_run_async_emits_no_attempt_events(rec: Recorder)
 
 
 # -- timeouts ------------------------------------------------------------------------------------
-def test_timeout_sequence_cpu_bound_thread(rec: Recorder) -> None:
-    probe = Probe()
-    with pytest.raises(jido.TimeoutError):
-        jido.run(actions.spin, None, {"probe": probe}, timeout=0.2, max_retries=0)
-    events = rec.run("spin")
-    assert names(events) == [
-        "run.start",
-        "attempt.start",
-        "attempt.exception",
-        "timeout",
-        "run.stop",
-    ]
-    assert events[0].metadata["mode"] == "thread"
-    exc = events[2]
-    assert exc.metadata["error_type"] == "timeout"
-    assert exc.metadata["attempt"] == 1
-    assert exc.measurements["duration"] >= 0.19
-    timeout = events[3]
-    assert timeout.metadata["attempt"] == 1
-    assert timeout.metadata["timeout"] == 0.2
-    assert timeout.metadata["stopped"] is True
-    assert timeout.metadata["stop"] == "interrupted"
-    stop = events[-1]
-    assert stop.metadata["outcome"] == "error"
-    assert stop.metadata["error_type"] == "timeout"
-    assert stop.metadata["attempts"] == 1
 
 
 def test_timeout_then_retry_sequence(rec: Recorder) -> None:
@@ -372,55 +274,7 @@ def test_timeout_of_blocked_thread_reports_abandoned(rt: jido.Runtime, rec: Reco
     assert timeout.metadata["stop"] == "abandoned"
 
 
-def test_timeout_in_process_reports_stop(rec: Recorder) -> None:
-    # warm a child up first, so the timeout hits the running action, not the start-up
-    jido.run(actions.square, {"x": 1}, isolation="process", timeout=30, telemetry="silent")
-    with pytest.raises(jido.TimeoutError):
-        jido.run(
-            actions.proc_sleep, {"seconds": 10}, isolation="process", timeout=1.0, max_retries=0
-        )
-    events = rec.run("proc_sleep")
-    assert names(events) == [
-        "run.start",
-        "attempt.start",
-        "attempt.exception",
-        "timeout",
-        "run.stop",
-    ]
-    assert events[0].metadata["mode"] == "process"
-    assert events[3].metadata["stopped"] is True
-    assert events[3].metadata["stop"] in ("interrupted", "killed")
-
-
 # -- cancellation --------------------------------------------------------------------------------
-def test_cancel_sequence_thread(rec: Recorder) -> None:
-    probe = Probe()
-    ref = jido.run_async(actions.coop_sleep, {"seconds": 30}, {"probe": probe})
-    assert probe.started.wait(5.0)
-    ref.cancel()
-    with pytest.raises(jido.CancelledError):
-        jido.await_(ref, timeout=5.0)
-    assert wait_until(lambda: rec.finished("coop_sleep"))
-    events = rec.run("coop_sleep")
-    assert names(events) == [
-        "run.start",
-        "attempt.start",
-        "attempt.exception",
-        "cancel",
-        "run.stop",
-    ]
-    assert events[0].metadata["mode"] == "thread"
-    assert events[2].metadata["error_type"] == "cancelled"
-    assert events[2].metadata["retryable"] is False
-    cancel = events[3]
-    assert cancel.metadata["attempt"] == 1
-    assert cancel.metadata["reason"] == "caller"
-    assert cancel.metadata["stopped"] is True
-    assert cancel.metadata["stop"] in ("cooperative", "interrupted")
-    stop = events[-1]
-    assert stop.metadata["outcome"] == "error"
-    assert stop.metadata["error_type"] == "cancelled"
-    assert stop.metadata["attempts"] == 1
 
 
 def test_cancel_sequence_async(rec: Recorder) -> None:

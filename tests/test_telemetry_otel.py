@@ -71,18 +71,6 @@ async def aobserve(context: dict[str, Any]) -> dict[str, Any]:
 
 
 @jido.action
-def observe_in_child() -> dict[str, Any]:
-    """Runs in a child process (no SDK there): report the propagated span context."""
-    seen = trace.get_current_span().get_span_context()
-    return {
-        "trace_id": seen.trace_id,
-        "span_id": seen.span_id,
-        "valid": seen.is_valid,
-        "pid": os.getpid(),
-    }
-
-
-@jido.action
 def flaky_observe(context: dict[str, Any]) -> dict[str, Any]:
     """Fails its first attempt; records the span it saw in each attempt."""
     context["seen"].append(trace.get_current_span().get_span_context().span_id)
@@ -587,31 +575,6 @@ def test_caller_context_is_restored_after_the_run(otel: Otel) -> None:
         jido.run(observe, None, {}, timeout=2.0)
         assert trace.get_current_span() is request
     assert not trace.get_current_span().get_span_context().is_valid
-
-
-def test_process_child_sees_the_attempt_span(otel: Otel) -> None:
-    with otel.tracer.start_as_current_span("request") as request:
-        seen = jido.run(observe_in_child, isolation="process", timeout=30, max_retries=0)
-    assert seen["pid"] != os.getpid()
-    run = otel.run_span("observe_in_child")
-    (attempt,) = otel.attempts(run)
-    assert run.attributes is not None
-    assert run.attributes["jido.execution.mode"] == "process"
-    assert run.parent is not None
-    assert run.parent.span_id == request.get_span_context().span_id
-    assert seen["valid"]
-    assert seen["trace_id"] == request.get_span_context().trace_id
-    assert seen["trace_id"] == attempt.context.trace_id
-    assert seen["span_id"] == attempt.context.span_id
-
-
-def test_process_child_without_caller_span(otel: Otel) -> None:
-    seen = jido.run(observe_in_child, isolation="process", timeout=30, max_retries=0)
-    run = otel.run_span("observe_in_child")
-    (attempt,) = otel.attempts(run)
-    assert run.parent is None
-    assert seen["span_id"] == attempt.context.span_id
-    assert seen["trace_id"] == run.context.trace_id
 
 
 # -- the global provider, in a subprocess ---------------------------------------------------------

@@ -30,9 +30,13 @@ class Ray:
             None starts a local Ray instance (or uses the one already initialized).
         init: extra keyword arguments for ``ray.init`` (``num_cpus``, ``runtime_env``...).
         task_options: extra options for the Ray task (``num_cpus``, ``resources``...).
+        connect_timeout: seconds to wait for an explicit ``host:port`` address to answer
+            before giving up (Ray itself would retry for minutes).
 
     The connection is made when the runtime is created; an unreachable cluster raises
-    ``jido.ConfigError`` there.
+    ``jido.ConfigError`` there. Ray connects a process to one cluster: when Ray is already
+    initialized in this process, that connection is used (an explicit address of another
+    cluster is a ``jido.ConfigError``) and ``init`` is ignored.
     """
 
     def __init__(
@@ -41,10 +45,22 @@ class Ray:
         *,
         init: Mapping[str, Any] | None = None,
         task_options: Mapping[str, Any] | None = None,
+        connect_timeout: float = 10.0,
     ) -> None:
+        if address is not None and not isinstance(address, str):
+            raise ConfigError(f"address must be a string or None, got {address!r}")
+        if (
+            isinstance(connect_timeout, bool)
+            or not isinstance(connect_timeout, int | float)
+            or not 0 < connect_timeout <= 3600
+        ):
+            raise ConfigError(
+                f"connect_timeout must be in (0, 3600] seconds, got {connect_timeout!r}"
+            )
         self.address = address
         self.init = dict(init or {})
         self.task_options = dict(task_options or {})
+        self.connect_timeout = float(connect_timeout)
 
     def __repr__(self) -> str:
         return f"jido.engines.Ray(address={self.address!r})"
@@ -54,4 +70,4 @@ class Ray:
             from jido._private.ray_engine import RayEngine
         except ImportError as exc:
             raise ConfigError('the Ray engine needs Ray: pip install "jido[ray]"') from exc
-        return RayEngine(self.address, self.init, self.task_options)
+        return RayEngine(self.address, self.init, self.task_options, self.connect_timeout)

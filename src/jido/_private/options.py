@@ -171,7 +171,8 @@ class RunOptions:
 
     timeout: float | None = 5.0
     retry: RetryPolicy = RetryPolicy()
-    isolation: Isolation = "thread"
+    isolation: Isolation | None = None
+    """None: the runtime's engine (in-process, or its cluster); "thread"/"process": here."""
     telemetry: TelemetryMode = "full"
     log_level: int = logging.INFO
     compensation_timeout: float | None = None
@@ -184,9 +185,9 @@ class RunOptions:
             raise ConfigError(
                 f"retry must be a jido.RetryPolicy, got {self.retry!r}", details={"option": "retry"}
             )
-        if self.isolation not in ("thread", "process"):
+        if self.isolation not in (None, "thread", "process"):
             raise ConfigError(
-                f"isolation must be 'thread' or 'process', got {self.isolation!r}",
+                f"isolation must be None, 'thread' or 'process', got {self.isolation!r}",
                 details={"option": "isolation"},
             )
         if self.telemetry not in ("full", "silent"):

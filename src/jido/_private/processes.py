@@ -308,7 +308,8 @@ def _on_sigterm(signum: int, frame: object) -> None:
             raise SystemExit(0)
         return  # a stop request for a job that has just finished
     token.cancel(_REASONS[code - 1] if code > 0 else CancelReason.CALLER)
-    raise _Injected
+    if remote.INTERRUPTIBLE:  # otherwise only the token; SIGKILL follows if it is ignored
+        raise _Injected
 
 
 def _child_main(conn: Connection, reason: Any) -> None:

@@ -24,6 +24,8 @@ __all__ = ["ACTIVE", "make_payload", "serve", "unsendable"]
 
 ACTIVE: Token | None = None
 """The token of the attempt this process is running (read by signal handlers)."""
+INTERRUPTIBLE = True
+"""Whether that attempt's action may be interrupted (``Action.interruptible``)."""
 
 Payload = tuple[Any, dict[str, Any], dict[Any, Any], tuple[Any, ...]]
 
@@ -45,7 +47,7 @@ def unsendable(call: Call, where: str, exc: Exception) -> JidoError:
 
 def serve(payload: Payload) -> Outcome:
     """Run one attempt here; never raises (the outcome carries the error)."""
-    global ACTIVE
+    global ACTIVE, INTERRUPTIBLE
     outcome: Outcome = (False, Stopped("interrupted"))
     try:
         target, params, context, (run_id, attempt, max_attempts, remaining, carrier) = payload
@@ -55,7 +57,7 @@ def serve(payload: Payload) -> Outcome:
         rctx = RunContext(spec.name, run_id, attempt, max_attempts, deadline, context, token)
         if carrier:
             rctx._scope = _scope_from(carrier)
-        ACTIVE = token
+        ACTIVE, INTERRUPTIBLE = token, spec.interruptible
         try:
             outcome = (True, _attempt(spec, params, context, rctx))
         finally:

@@ -44,7 +44,7 @@ class RunKwargs(TypedDict, total=False):
     total_timeout: float | None
     retry_on: RetryOn | None
     retry: RetryPolicy
-    isolation: Isolation
+    isolation: Isolation | None
     telemetry: TelemetryMode
     log_level: int | str
     compensation_timeout: float | None
@@ -291,8 +291,12 @@ class Runtime:
         return cached
 
     def _mode(self, spec: ActionSpec, opts: RunOptions) -> str:
-        """Where the attempts run: ``async``, ``thread``, ``process`` or a cluster engine."""
-        if self._remote is not None:
+        """Where the attempts run: ``async``, ``thread``, ``process`` or a cluster engine.
+
+        Without an explicit ``isolation`` a runtime with a cluster engine sends everything
+        there; ``isolation="thread"``/``"process"`` always means this machine.
+        """
+        if opts.isolation is None and self._remote is not None:
             return str(self._remote.name)
         if opts.isolation == "process":
             return "process"
@@ -363,7 +367,7 @@ class Runtime:
         return ref
 
     def _engine(self, call: Call) -> Engine:
-        if self._remote is not None:
+        if call.opts.isolation is None and self._remote is not None:
             return self._remote  # type: ignore[no-any-return]
         if call.opts.isolation == "process":
             return self._process_engine()
