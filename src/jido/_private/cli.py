@@ -6,7 +6,6 @@ Rendering uses rich (``pip install "jido[cli]"``); it is imported only here.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import time
@@ -136,13 +135,12 @@ def _run(console: Console, args: argparse.Namespace) -> int:
 
 
 def _load(target: str) -> object:
-    module_name, _, attr = target.partition(":")
-    if not module_name or not attr:
-        raise SystemExit(f"jido run: expected MODULE:ACTION, got {target!r}")
-    obj: object = importlib.import_module(module_name)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
+    from jido._private.remote import resolve
+
+    try:
+        return resolve(target)
+    except ValueError:
+        raise SystemExit(f"jido run: expected MODULE:ACTION, got {target!r}") from None
 
 
 # -- live display --------------------------------------------------------------------------------

@@ -22,9 +22,8 @@ from jido._private.action import Action
 from jido._private.cancel import CancelReason
 from jido._private.context import current_or_none
 from jido._private.errors import JidoError
-from jido._private.instruction import new_id
 from jido._private.ref import AsyncRef
-from jido._private.runtime import RunKwargs, Runtime, default_runtime
+from jido._private.runtime import RunKwargs, Runtime, default_runtime, new_run_id
 
 __all__ = [
     "ChainRunner",
@@ -92,12 +91,12 @@ async def start_async(runner: type[_Runner], job: Job, runtime: Runtime) -> Any:
 
 def start(runner: type[_Runner], job: Job, runtime: Runtime) -> AsyncRef:
     """Start the composite; its handle delivers the job's outcome."""
-    return _relay(runtime.run_async(runner, {"job": job}, **_ONCE), _grace(runtime))
+    return _relay(runtime.run_async(runner, {"job": job}, **_ONCE), runtime._grace())
 
 
 def failed_ref(runner: type[_Runner], error: JidoError, runtime: Runtime) -> AsyncRef:
     """A finished handle carrying ``error`` (errors found before the start go through the ref)."""
-    ref = AsyncRef(runner.name, new_id(), _grace(runtime))
+    ref = AsyncRef(runner.name, new_run_id(), runtime._grace())
     ref._set_error(error)
     return ref
 
@@ -121,7 +120,7 @@ async def run_step(
     try:
         return await ref
     except asyncio.CancelledError:
-        await _settled(ref, _grace(runtime))
+        await _settled(ref, runtime._grace())
         raise
 
 
@@ -175,7 +174,3 @@ def _deliver_to(outer: AsyncRef) -> Callable[[AsyncRef], None]:
             outer._set_result(inner.result(timeout=0)["outcome"])
 
     return deliver
-
-
-def _grace(runtime: Runtime) -> float:
-    return 2 * runtime.stop_timeout + 0.5

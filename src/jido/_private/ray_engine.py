@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-import importlib
 import logging
 import re
 import signal
@@ -468,11 +467,7 @@ def _resolve(reference: str) -> Any:
     """The object ``"module:qualname"`` names (cached)."""
     target = _targets.get(reference)
     if target is None:
-        module, _, qualname = reference.partition(":")
-        target = importlib.import_module(module)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-        _targets[reference] = target
+        target = _targets[reference] = remote.resolve(reference)
     return target
 
 

@@ -9,6 +9,7 @@ context, runs the attempt with the same code as in-process, and returns the outc
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from typing import Any
 
@@ -20,7 +21,7 @@ from jido._private.errors import JidoError, ValidationError
 from jido._private.runs import Call
 from jido._private.threads import Outcome, Stopped
 
-__all__ = ["ACTIVE", "make_payload", "serve", "unsendable"]
+__all__ = ["ACTIVE", "INTERRUPTIBLE", "make_payload", "resolve", "serve", "unsendable"]
 
 ACTIVE: Token | None = None
 """The token of the attempt this process is running (read by signal handlers)."""
@@ -35,6 +36,17 @@ def make_payload(call: Call, rctx: RunContext) -> Payload:
     carrier = rctx._scope.carrier() if rctx._scope is not None else None
     meta = (rctx.run_id, rctx.attempt, rctx.max_attempts, remaining, carrier)
     return (call.spec.target, call.params, call.context, meta)
+
+
+def resolve(reference: str) -> Any:
+    """The object ``"package.module:qualname"`` names (imported if needed)."""
+    module, _, qualname = reference.partition(":")
+    if not module or not qualname:
+        raise ValueError(f"expected 'module:qualname', got {reference!r}")
+    target: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target
 
 
 def unsendable(call: Call, where: str, exc: Exception) -> JidoError:

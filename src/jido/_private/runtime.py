@@ -215,7 +215,7 @@ class Runtime:
             mode = self._mode(spec, opts)
             call = self._prepare(spec, opts, params, context, mode)
         except JidoError as exc:
-            ref = AsyncRef(_name_of(action), _new_id(), self._grace())
+            ref = AsyncRef(_name_of(action), new_run_id(), self._grace())
             ref._set_error(exc)
             return ref
         if mode == "async":
@@ -421,7 +421,7 @@ def _wait(ref: AsyncRef) -> dict[str, Any]:
         raise
 
 
-def _new_id() -> str:
+def new_run_id() -> str:
     return f"{_id_prefix}-{next(_ids)}"
 
 
