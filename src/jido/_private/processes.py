@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
-import logging
 import multiprocessing
 import os
 import pickle
@@ -27,13 +26,12 @@ from jido._private.context import RunContext
 from jido._private.errors import ExecutionError
 from jido._private.remote import make_payload, serve, unsendable
 from jido._private.runs import Call
-from jido._private.threads import Outcome, Stopped
+from jido._private.threads import Outcome, Stopped, deliver
 
 __all__ = ["ProcessEngine"]
 
-log = logging.getLogger("jido")
-
 _REASONS = list(CancelReason)
+_settle_lock = threading.Lock()
 
 
 def _default_method() -> str:
@@ -80,13 +78,11 @@ class ProcessJob:
         return self._engine._abandon(self)
 
     def finish(self, outcome: Outcome) -> None:
-        if self._settled:
-            return
-        self._settled = True
-        try:
-            self._on_done(outcome)
-        except Exception:  # pragma: no cover - a bug in jido
-            log.exception("jido job completion failed")
+        with _settle_lock:
+            if self._settled:
+                return
+            self._settled = True
+        deliver(self._on_done, outcome)
 
 
 class ProcessEngine:

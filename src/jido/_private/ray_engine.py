@@ -33,7 +33,7 @@ from jido._private.context import RunContext
 from jido._private.errors import ConfigError, ExecutionError
 from jido._private.remote import Payload, make_payload, serve, unsendable
 from jido._private.runs import Call
-from jido._private.threads import Outcome, Stopped, ThreadJob, ThreadPool
+from jido._private.threads import Outcome, Stopped, ThreadJob, ThreadPool, deliver
 from jido._private.timers import Timers
 
 __all__ = ["RayEngine"]
@@ -140,10 +140,7 @@ class RayJob:
             if self._settled:
                 return
             self._settled = True
-        try:
-            self._on_done(outcome)
-        except Exception:  # pragma: no cover - a bug in jido
-            log.exception("jido job completion failed")
+        deliver(self._on_done, outcome)
 
     def settle(self, value: Any) -> None:
         """Ray's callback: the task's return value, or the exception Ray stands in for it."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from jido._private.cancel import Interrupted, _Injected, clear_interrupt, inject_interrupt
 
-__all__ = ["Outcome", "Stopped", "ThreadJob", "ThreadPool"]
+__all__ = ["Outcome", "Stopped", "ThreadJob", "ThreadPool", "deliver"]
 
 log = logging.getLogger("jido")
 
@@ -133,10 +133,15 @@ class ThreadJob:
                 continue
 
     def _finish(self, outcome: Outcome) -> None:
-        try:
-            self._on_done(outcome)
-        except Exception:  # pragma: no cover - a bug in jido
-            log.exception("jido job completion failed")
+        deliver(self._on_done, outcome)
+
+
+def deliver(on_done: Callable[[Outcome], None], outcome: Outcome) -> None:
+    """Hand an attempt's outcome to its driver; a failure there is a jido bug, logged."""
+    try:
+        on_done(outcome)
+    except Exception:  # pragma: no cover - a bug in jido
+        log.exception("jido job completion failed")
 
 
 def _guarded(fn: Callable[[], Any]) -> Outcome:
