@@ -48,6 +48,29 @@ JIDO_ALL = [
 
 TESTING_ALL = ["call", "no_backoff", "run_context", "set_no_backoff"]
 
+TELEMETRY_ALL = [
+    "EVENTS",
+    "Event",
+    "HandlerRef",
+    "attach",
+    "attached",
+    "detach",
+    "instrument",
+    "uninstrument",
+]
+
+ENGINES_ALL = ["Ray"]
+
+TOOLS_ALL = [
+    "DIALECTS",
+    "GEMINI_RECURSION_DEPTH",
+    "Dialect",
+    "aexecute_tool",
+    "execute_tool",
+    "parameters_schema",
+    "to_tool",
+]
+
 WORKFLOW_ALL = [
     "AsyncClosure",
     "ChainInterrupted",
@@ -100,14 +123,28 @@ DOCUMENTED_CORE = {
 }
 
 
+def _isort_style(name: str) -> tuple[int, str]:
+    """The order ruff (RUF022) keeps ``__all__`` in: CONSTANTS, then Classes, then the rest."""
+    if name.isupper():
+        return (0, name)
+    return (1 if name[:1].isupper() else 2, name)
+
+
 @pytest.mark.parametrize(
     ("module", "expected"),
-    [(jido, JIDO_ALL), (jido.testing, TESTING_ALL), (jido.workflow, WORKFLOW_ALL)],
-    ids=["jido", "jido.testing", "jido.workflow"],
+    [
+        (jido, JIDO_ALL),
+        (jido.testing, TESTING_ALL),
+        (jido.workflow, WORKFLOW_ALL),
+        (jido.telemetry, TELEMETRY_ALL),
+        (jido.engines, ENGINES_ALL),
+        (jido.tools, TOOLS_ALL),
+    ],
+    ids=["jido", "jido.testing", "jido.workflow", "jido.telemetry", "jido.engines", "jido.tools"],
 )
 def test_all_is_pinned_sorted_and_importable(module: types.ModuleType, expected: list[str]) -> None:
     assert module.__all__ == expected
-    assert sorted(module.__all__) == module.__all__
+    assert sorted(module.__all__, key=_isort_style) == module.__all__
     for name in module.__all__:
         assert hasattr(module, name), name
 

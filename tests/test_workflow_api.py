@@ -1,4 +1,5 @@
-"""The public workflow and tools namespaces: removing a name is a deliberate act."""
+"""The workflow and tools namespaces as users reach them (their names are pinned in
+test_public_api.py)."""
 
 from __future__ import annotations
 
@@ -7,42 +8,7 @@ import jido.tools
 import jido.workflow
 
 
-def test_workflow_namespace() -> None:
-    assert jido.workflow.__all__ == [
-        "AsyncClosure",
-        "ChainInterrupted",
-        "Closure",
-        "Instruction",
-        "Plan",
-        "PlanResult",
-        "PlanStep",
-        "achain",
-        "arun",
-        "async_closure",
-        "await_",
-        "cancel",
-        "chain",
-        "chain_async",
-        "check_allowed",
-        "closure",
-        "normalize",
-        "run",
-        "run_async",
-    ]
-    for name in jido.workflow.__all__:
-        assert getattr(jido.workflow, name) is not None
-
-
-def test_tools_namespace() -> None:
-    assert jido.tools.__all__ == [
-        "DIALECTS",
-        "GEMINI_RECURSION_DEPTH",
-        "Dialect",
-        "aexecute_tool",
-        "execute_tool",
-        "parameters_schema",
-        "to_tool",
-    ]
+def test_tools_dialects() -> None:
     assert jido.tools.DIALECTS == ("openai", "anthropic", "gemini")
 
 
