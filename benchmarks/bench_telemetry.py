@@ -118,7 +118,7 @@ def _instrument(key: str) -> Callable[[], None]:
 
 
 def _uninstrument() -> None:
-    from jido._private.otel import reset_auto
+    from jido._observe.otel import reset_auto
 
     jido.telemetry.uninstrument()
     reset_auto()  # back to the default (follow a global provider), so "full" stays comparable

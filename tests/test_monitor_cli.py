@@ -27,8 +27,8 @@ import jido.telemetry
 import jido.testing
 from actions import Probe
 from conftest import wait_until
-from jido._private.demo import SCENARIOS
-from jido._private.monitor import Monitor, RunState
+from jido._cli.demo import SCENARIOS
+from jido._cli.monitor import Monitor, RunState
 
 TESTS = Path(__file__).resolve().parent
 SRC = TESTS.parent / "src"

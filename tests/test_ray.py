@@ -32,13 +32,13 @@ import jido.testing
 from conformance import actions
 from conformance.actions import Probe
 from conftest import Stopwatch, wait_until
-from jido._private.threads import Stopped
-from jido._private.timers import Timers
+from jido._run.outcome import Stopped
+from jido._run.timers import Timers
 from jido.workflow import Plan, achain, chain, chain_async
 
 ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "jido[ray]")')
 
-from jido._private import ray_engine  # noqa: E402 (needs Ray)
+from jido._engines.ray import driver as ray_engine  # noqa: E402 (needs Ray)
 
 pytestmark = pytest.mark.ray
 

@@ -1,4 +1,4 @@
-"""Redaction of values and text (``jido._private.redact``), property-tested with hypothesis.
+"""Redaction of values and text (``jido._observe.redact``), property-tested with hypothesis.
 
 Contract (README, "Observability"; issue 3): keys such as ``password``, ``token``,
 ``secret``, ``api_key``, ``authorization`` are masked; long strings are truncated; depth
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 # The bounds are the module's documented constants (README: "depth and size bounded").
-from jido._private.redact import MASK, MAX_DEPTH, MAX_ITEMS, MAX_TEXT, redact, redact_text
+from jido._observe.redact import MASK, MAX_DEPTH, MAX_ITEMS, MAX_TEXT, redact, redact_text
 
 MAX_STRING = MAX_TEXT + 64  # a truncated string keeps MAX_TEXT chars plus a short note
 

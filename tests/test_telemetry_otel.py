@@ -42,7 +42,7 @@ import jido.telemetry
 import jido.testing
 from actions import Probe
 from conftest import wait_until
-from jido._private.otel import reset_auto
+from jido._observe.otel import reset_auto
 
 TESTS = Path(__file__).resolve().parent
 SRC = TESTS.parent / "src"

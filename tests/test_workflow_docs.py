@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 MODULES = [
-    "jido._private.instruction",
-    "jido._private.chain",
-    "jido._private.plan",
-    "jido._private.plan_run",
-    "jido._private.closure",
-    "jido._private.dag",
-    "jido._private.tools",
+    "jido._workflow.instruction",
+    "jido._workflow.chain",
+    "jido._workflow.plan",
+    "jido._workflow.plan_run",
+    "jido._workflow.closure",
+    "jido._workflow.dag",
+    "jido._tools.convert",
 ]
 EXAMPLES = Path(__file__).parent.parent / "examples"
 WORKFLOW_EXAMPLES = ["chain", "closure", "instructions", "plan", "saga", "tools"]

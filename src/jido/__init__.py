@@ -10,12 +10,11 @@ from jido import telemetry as telemetry
 from jido import testing as testing
 from jido import tools as tools
 from jido import workflow as workflow
-from jido._private.action import Action
-from jido._private.api import arun, await_, cancel, run, run_async
-from jido._private.cancel import CancelReason, Interrupted
-from jido._private.chain import chain
-from jido._private.context import RunContext, current
-from jido._private.errors import (
+from jido._action.action import Action
+from jido._action.function import FunctionAction, action
+from jido._core.cancel import CancelReason, Interrupted
+from jido._core.context import RunContext, current
+from jido._core.errors import (
     CancelledError,
     CompensationError,
     ConfigError,
@@ -28,12 +27,14 @@ from jido._private.errors import (
     TimeoutError,
     ValidationError,
 )
-from jido._private.function_action import FunctionAction, action
-from jido._private.instruction import Instruction
-from jido._private.options import RetryPolicy, RunOptions
-from jido._private.plan import Plan
-from jido._private.ref import AsyncRef
-from jido._private.runtime import Runtime, configure, default_runtime, shutdown
+from jido._core.options import RetryPolicy, RunOptions
+from jido._run.ref import AsyncRef
+from jido._runtime.api import arun, await_, cancel, run, run_async
+from jido._runtime.config import configure
+from jido._runtime.runtime import Runtime, default_runtime, shutdown
+from jido._workflow.chain import chain
+from jido._workflow.instruction import Instruction
+from jido._workflow.plan import Plan
 
 __version__ = "0.1.0"
 

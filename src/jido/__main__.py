@@ -1,6 +1,6 @@
 """``python -m jido``: the same as the ``jido`` command."""
 
-from jido._private.cli import main
+from jido._cli.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jido._private.errors import ConfigError
+from jido._core.errors import ConfigError
 
 __all__ = ["Ray"]
 
@@ -67,7 +67,7 @@ class Ray:
 
     def _open(self) -> Any:
         try:
-            from jido._private.ray_engine import RayEngine
+            from jido._engines.ray.driver import RayEngine
         except ImportError as exc:
             raise ConfigError('the Ray engine needs Ray: pip install "jido[ray]"') from exc
         return RayEngine(self.address, self.init, self.task_options, self.connect_timeout)

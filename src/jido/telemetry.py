@@ -22,7 +22,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from jido._private.telemetry import EVENTS, Event, HandlerRef, attach, detach
+from jido._observe.telemetry import EVENTS, Event, HandlerRef, attach, detach
 
 __all__ = [
     "EVENTS",
@@ -70,7 +70,7 @@ def instrument(tracer_provider: Any = None, meter_provider: Any = None) -> None:
     application has configured them.
     """
     try:
-        from jido._private import otel
+        from jido._observe import otel
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError('OpenTelemetry support needs: pip install "jido[otel]"') from exc
     otel.instrument(tracer_provider, meter_provider)
@@ -78,7 +78,7 @@ def instrument(tracer_provider: Any = None, meter_provider: Any = None) -> None:
 
 def uninstrument() -> None:
     """Stop emitting OpenTelemetry spans and metrics (until :func:`instrument`)."""
-    from jido._private.telemetry import REGISTRY
+    from jido._observe.telemetry import REGISTRY
 
     with REGISTRY.lock:
         REGISTRY.otel = None

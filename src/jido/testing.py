@@ -14,11 +14,11 @@ import inspect
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from jido._private.action import spec_of
-from jido._private.cancel import Token
-from jido._private.context import _CURRENT, RunContext
-from jido._private.normalize import normalize_context, normalize_params
-from jido._private.runs import testing_flags
+from jido._action.action import spec_of
+from jido._core.cancel import Token
+from jido._core.context import _CURRENT, RunContext
+from jido._core.normalize import normalize_context, normalize_params
+from jido._run.call import testing_flags
 
 __all__ = ["call", "no_backoff", "run_context", "set_no_backoff"]
 

@@ -9,8 +9,7 @@
 See ``docs/workflows.md`` (Tools).
 """
 
-from jido._private.tool_schema import GEMINI_RECURSION_DEPTH
-from jido._private.tools import (
+from jido._tools.convert import (
     DIALECTS,
     Dialect,
     aexecute_tool,
@@ -18,6 +17,7 @@ from jido._private.tools import (
     parameters_schema,
     to_tool,
 )
+from jido._tools.schema import GEMINI_RECURSION_DEPTH
 
 __all__ = [
     "DIALECTS",

@@ -13,11 +13,11 @@
 See ``docs/workflows.md``.
 """
 
-from jido._private.api import arun, await_, cancel, run, run_async
-from jido._private.chain import ChainInterrupted, achain, chain, chain_async
-from jido._private.closure import AsyncClosure, Closure, async_closure, closure
-from jido._private.instruction import Instruction, check_allowed, normalize
-from jido._private.plan import Plan, PlanResult, PlanStep
+from jido._runtime.api import arun, await_, cancel, run, run_async
+from jido._workflow.chain import ChainInterrupted, achain, chain, chain_async
+from jido._workflow.closure import AsyncClosure, Closure, async_closure, closure
+from jido._workflow.instruction import Instruction, check_allowed, normalize
+from jido._workflow.plan import Plan, PlanResult, PlanStep
 
 __all__ = [
     "AsyncClosure",

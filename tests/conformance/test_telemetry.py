@@ -22,7 +22,7 @@ import jido.testing
 from conformance import actions
 from conformance.conftest import TIMED, Engine, engines
 from conftest import wait_until
-from jido._private.otel import reset_auto
+from jido._observe.otel import reset_auto
 from jido.telemetry import Event
 
 KINDS = [pytest.param(False, id="sync"), pytest.param(True, id="async")]

@@ -1,0 +1,140 @@
+"""What a running action can ask about itself, from anywhere in its call stack."""
+
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar
+from typing import Any
+
+from jido._core.cancel import CancelReason, Interrupted, Token
+
+__all__ = ["RunContext", "current", "current_or_none"]
+
+
+class RunContext:
+    """The running attempt, as seen from inside the action.
+
+    Obtained with :func:`jido.current`. Works the same in sync and async actions,
+    in worker threads and in child processes.
+
+    Attributes:
+        action: the action's name.
+        run_id: a unique id for the run (shared by all its attempts).
+        attempt: the attempt number, starting at 1.
+        max_attempts: the most attempts this run may make.
+        deadline: the attempt's deadline on the ``time.monotonic()`` clock, or None.
+        context: the context mapping the run was given.
+
+    Example:
+        >>> import jido
+        >>> @jido.action
+        ... def crunch(n: int) -> dict:
+        ...     total = 0
+        ...     for i in range(n):
+        ...         if i % 10_000 == 0:
+        ...             jido.current().check()   # stop promptly when cancelled or timed out
+        ...         total += i
+        ...     return {"total": total}
+    """
+
+    __slots__ = (
+        "_scope",
+        "_token",
+        "action",
+        "attempt",
+        "context",
+        "deadline",
+        "max_attempts",
+        "run_id",
+    )
+
+    def __init__(
+        self,
+        action: str,
+        run_id: str,
+        attempt: int,
+        max_attempts: int,
+        deadline: float | None,
+        context: dict[Any, Any],
+        token: Token | None = None,
+    ) -> None:
+        self.action = action
+        self.run_id = run_id
+        self.attempt = attempt
+        self.max_attempts = max_attempts
+        self.deadline = deadline
+        self.context = context
+        self._token = token
+        self._scope: Any = None
+
+    def __repr__(self) -> str:
+        return (
+            f"RunContext(action={self.action!r}, run_id={self.run_id!r}, "
+            f"attempt={self.attempt}, cancelled={self.cancelled})"
+        )
+
+    @property
+    def token(self) -> Token:
+        """The attempt's cancellation token."""
+        token = self._token
+        if token is None:
+            token = self._token = Token()
+        return token
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the attempt has been told to stop (timeout, cancel, shutdown, parent)."""
+        token = self._token
+        if token is None or token.reason is None:
+            return False
+        token.observed = True
+        return True
+
+    @property
+    def cancel_reason(self) -> CancelReason | None:
+        """Why the attempt was told to stop, or None."""
+        token = self._token
+        return None if token is None else token.reason
+
+    def remaining(self) -> float | None:
+        """Seconds left before the attempt's deadline (never negative), or None without one."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
+
+    def check(self) -> None:
+        """Raise :class:`jido.Interrupted` if the attempt has been told to stop."""
+        token = self._token
+        if token is not None and token.reason is not None:
+            token.observed = True
+            raise Interrupted(token.reason)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep that wakes up at once when the attempt is told to stop (then raises).
+
+        Use it instead of ``time.sleep`` in sync actions: a cancel or timeout is
+        observed within microseconds instead of when the sleep ends.
+        """
+        token = self.token
+        if token.wait(max(0.0, seconds)):
+            token.observed = True
+            raise Interrupted(token.reason)
+
+
+_CURRENT: ContextVar[RunContext | None] = ContextVar("jido_current", default=None)
+
+
+def current() -> RunContext:
+    """The :class:`RunContext` of the action running in this thread or task.
+
+    Raises:
+        RuntimeError: when called outside a running action.
+    """
+    ctx = _CURRENT.get()
+    if ctx is None:
+        raise RuntimeError("jido.current() was called outside a running action")
+    return ctx
+
+
+def current_or_none() -> RunContext | None:
+    return _CURRENT.get()

@@ -1,0 +1,7 @@
+"""Observability: telemetry events, OpenTelemetry spans and metrics, redaction.
+
+Owns the handler registry and the per-run ``Tracker`` the drivers report through
+(``telemetry``), the OpenTelemetry bridge, imported lazily and never setting a global
+provider (``otel``), and the masking of secrets in values and text (``redact``). May
+import ``jido._core`` only.
+"""

@@ -1,0 +1,144 @@
+"""A validated run ready for its attempts, and the steps every driver reports through it."""
+
+from __future__ import annotations
+
+import contextvars
+import random
+import time
+from typing import TYPE_CHECKING, Any
+
+from jido._action.action import ActionSpec
+from jido._core.cancel import CancelReason, Token
+from jido._core.context import RunContext
+from jido._core.errors import JidoError
+from jido._core.options import RunOptions
+from jido._core.policy import next_delay
+from jido._run.attempt import stop_error
+
+if TYPE_CHECKING:
+    from jido._observe.telemetry import Tracker
+    from jido._runtime.runtime import Runtime
+
+__all__ = ["Call", "testing_flags"]
+
+
+class testing_flags:
+    no_backoff = False
+
+
+class Call:
+    """A validated run, ready for its attempts."""
+
+    __slots__ = (
+        "context",
+        "ctx",
+        "deadline",
+        "instance",
+        "opts",
+        "params",
+        "parent",
+        "rng",
+        "run_id",
+        "runtime",
+        "spec",
+        "tracker",
+    )
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        spec: ActionSpec,
+        instance: Any,
+        params: dict[str, Any],
+        context: dict[Any, Any],
+        opts: RunOptions,
+        run_id: str,
+        deadline: float | None,
+        parent: RunContext | None,
+        tracker: Tracker | None,
+    ) -> None:
+        self.runtime = runtime
+        self.spec = spec
+        self.instance = instance
+        self.params = params
+        self.context = context
+        self.opts = opts
+        self.run_id = run_id
+        self.deadline = deadline
+        self.parent = parent
+        self.tracker = tracker
+        self.ctx: contextvars.Context | None = None
+        self.rng: random.Random | None = None
+
+    def attempt_deadline(self, now: float) -> float | None:
+        timeout = self.opts.timeout
+        if timeout is None:
+            return self.deadline
+        deadline = now + timeout
+        return deadline if self.deadline is None or deadline < self.deadline else self.deadline
+
+    def begin_attempt(
+        self, attempt: int, deadline: float | None, token: Token | None
+    ) -> RunContext:
+        """The RunContext of a new attempt (and its start event)."""
+        rctx = RunContext(
+            self.spec.name,
+            self.run_id,
+            attempt,
+            self.opts.retry.max_retries + 1,
+            deadline,
+            self.context,
+            token,
+        )
+        tracker = self.tracker
+        if tracker is not None:
+            tracker.attempt_start(attempt)
+            rctx._scope = tracker.scope()
+        return rctx
+
+    def succeeded(self, attempt: int, result: dict[str, Any]) -> dict[str, Any]:
+        tracker = self.tracker
+        if tracker is not None:
+            tracker.attempt_stop(attempt, result, None)
+            tracker.run_stop(result, None, attempt)
+        return result
+
+    def failed(self, attempt: int, error: JidoError, cancelled: bool = False) -> float | None:
+        """Report a failed attempt; the delay before the next one, or None to give up."""
+        tracker = self.tracker
+        if tracker is not None:
+            tracker.attempt_stop(attempt, None, error)
+        if cancelled:
+            return None
+        policy = self.opts.retry
+        if self.rng is None and policy.seed is not None:
+            self.rng = policy.rng()
+        delay = next_delay(policy, error, attempt, time.monotonic(), self.deadline, self.rng)
+        if delay is not None:
+            if testing_flags.no_backoff:
+                delay = 0.0
+            if tracker is not None:
+                tracker.retry(attempt, delay, error)
+        return delay
+
+    def conclude(self, error: JidoError, attempts: int, compensated: JidoError | None) -> JidoError:
+        """The error the run ends with: the compensation outcome if any, with the attempt count."""
+        final = compensated or error
+        final.details.setdefault("attempts", attempts)
+        if self.tracker is not None:
+            retries = self.opts.retry.max_retries
+            exhausted = error.retryable and retries > 0 and attempts > retries
+            self.tracker.run_stop(None, final, attempts, exhausted)
+        return final
+
+    def stop_error(
+        self, reason: CancelReason | None, stopped: bool, mechanism: str, attempt: int
+    ) -> JidoError:
+        return stop_error(
+            self.spec,
+            self.opts.timeout,
+            reason,
+            stopped=stopped,
+            mechanism=mechanism,
+            attempt=attempt,
+        )

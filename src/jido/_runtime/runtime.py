@@ -1,0 +1,420 @@
+"""The runtime: owns the workers (threads, an event loop, child processes, timers).
+
+Like the seed's ``Task.Supervisor``: a default runtime is started lazily and shut down
+at interpreter exit; ``jido.Runtime(...)`` instances give isolated pools and limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextvars
+import os
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, Unpack
+
+from jido._action.action import ActionSpec, spec_of
+from jido._core.cancel import CancelReason
+from jido._core.context import _CURRENT
+from jido._core.errors import ConfigError, InvalidAsyncRefError, JidoError, TimeoutError
+from jido._core.normalize import normalize_context
+from jido._core.options import RunOptions
+from jido._engines.threads import ThreadEngine, ThreadPool
+from jido._observe.telemetry import tracker_for
+from jido._run.aio import AsyncRun, LoopThread
+from jido._run.call import Call
+from jido._run.driver import EngineRun
+from jido._run.engine import Engine
+from jido._run.inline import run_inline
+from jido._run.ref import AsyncRef
+from jido._run.timers import Timers
+from jido._runtime.config import SETTINGS, RunKwargs, new_run_id
+
+__all__ = ["Runtime", "check_ref", "default_runtime", "shutdown"]
+
+
+class Runtime:
+    """Owns the workers that runs execute on; runs started on it use its pools and limits.
+
+    Args:
+        name: a label for its threads.
+        max_threads: worker threads for sync actions with a timeout (default 64).
+        max_processes: child processes for ``isolation="process"`` (default: CPU count).
+        stop_timeout: seconds a stopped attempt gets to confirm before jido escalates
+            (kills a process) or gives up on it (abandons a thread).
+        start_method: multiprocessing start method for child processes
+            (default ``"forkserver"`` where available, else ``"spawn"``).
+        defaults: run options for every run on this runtime (over ``jido.configure``).
+
+    Example:
+        >>> import jido
+        >>> @jido.action
+        ... def ping() -> dict:
+        ...     return {"pong": True}
+        >>> with jido.Runtime(max_threads=4) as rt:
+        ...     rt.run(ping)
+        {'pong': True}
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str = "jido",
+        max_threads: int = 64,
+        max_processes: int | None = None,
+        stop_timeout: float = 0.1,
+        start_method: str | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        engine: Any = None,
+    ) -> None:
+        if isinstance(max_threads, bool) or not isinstance(max_threads, int) or max_threads < 1:
+            raise ConfigError(f"max_threads must be a positive integer, got {max_threads!r}")
+        if max_processes is not None and (
+            isinstance(max_processes, bool)
+            or not isinstance(max_processes, int)
+            or max_processes < 1
+        ):
+            raise ConfigError(f"max_processes must be a positive integer, got {max_processes!r}")
+        if (
+            isinstance(stop_timeout, bool)
+            or not isinstance(stop_timeout, int | float)
+            or not (0 < stop_timeout <= 60)
+        ):
+            raise ConfigError(f"stop_timeout must be in (0, 60] seconds, got {stop_timeout!r}")
+        self.name = name
+        self.stop_timeout = float(stop_timeout)
+        self._defaults = dict(defaults or {})
+        RunOptions().merge(self._defaults)
+        self._max_processes = max_processes or os.cpu_count() or 2
+        self._start_method = start_method
+        self._pool = ThreadPool(name, max_threads)
+        self._thread_engine: Engine = ThreadEngine(self._pool)
+        self._timers = Timers(name)
+        self._lock = threading.Lock()
+        self._loop_thread: LoopThread | None = None
+        self._processes: Any = None
+        self._active: set[AsyncRef] = set()
+        self._closed = False
+        self._base: RunOptions = RunOptions()
+        self._base_version = -1
+        self._merged: dict[Any, RunOptions] = {}
+        self._remote: Any = None
+        if engine is not None:
+            if not hasattr(engine, "_open"):
+                raise ConfigError(f"engine must be a jido.engines engine, got {engine!r}")
+            self._remote = engine._open()
+
+    def __repr__(self) -> str:
+        return f"<jido.Runtime {self.name!r}{' closed' if self._closed else ''}>"
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    async def __aenter__(self) -> Runtime:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.shutdown)
+
+    # -- running ---------------------------------------------------------------------------------
+    def run(
+        self,
+        action: object,
+        params: object = None,
+        context: object = None,
+        **options: Unpack[RunKwargs],
+    ) -> dict[str, Any]:
+        """Run ``action`` and return its result; see :func:`jido.run`."""
+        spec, opts = self._resolve(action, options)
+        mode = self._mode(spec, opts)
+        if mode == "thread" and opts.timeout is None and not opts.retry.total_timeout:
+            mode = "inline"
+        call = self._prepare(spec, opts, params, context, mode)
+        if mode == "inline":
+            return run_inline(call)
+        if mode == "async":
+            return _wait(self._start_on_loop(call))
+        return _wait(self._start_engine(call))
+
+    async def arun(
+        self,
+        action: object,
+        params: object = None,
+        context: object = None,
+        **options: Unpack[RunKwargs],
+    ) -> dict[str, Any]:
+        """Run ``action`` inside asyncio, on the caller's loop; see :func:`jido.arun`."""
+        spec, opts = self._resolve(action, options)
+        mode = self._mode(spec, opts)
+        call = self._prepare(spec, opts, params, context, mode)
+        if mode == "async":
+            return await AsyncRun(call).drive()
+        return await self._start_engine(call)
+
+    def run_async(
+        self,
+        action: object,
+        params: object = None,
+        context: object = None,
+        **options: Unpack[RunKwargs],
+    ) -> AsyncRef:
+        """Start ``action`` and return its handle at once; see :func:`jido.run_async`."""
+        try:
+            spec, opts = self._resolve(action, options)
+            mode = self._mode(spec, opts)
+            call = self._prepare(spec, opts, params, context, mode)
+        except JidoError as exc:
+            ref = AsyncRef(_name_of(action), new_run_id(), self._grace())
+            ref._set_error(exc)
+            return ref
+        if mode == "async":
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return self._start_on_loop(call)
+            return self._start_here(call)
+        return self._start_engine(call)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def shutdown(self, *, cancel: bool = True, timeout: float = 5.0) -> None:
+        """Stop accepting runs, stop what is running, and release every worker.
+
+        Args:
+            cancel: cancel running work (reason ``shutdown``) instead of letting it finish.
+            timeout: how long to wait for running work before giving up on it.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        deadline = time.monotonic() + timeout
+        refs = list(self._active)
+        if cancel:
+            for ref in refs:
+                if ref._control is not None:
+                    ref._control.cancel(CancelReason.SHUTDOWN)
+        for ref in refs:
+            ref._wait(max(0.0, deadline - time.monotonic()))
+        for ref in refs:
+            if not ref.done() and ref._control is not None:
+                ref._control.cancel(CancelReason.SHUTDOWN)
+        if self._processes is not None:
+            self._processes.close()
+        if self._remote is not None:
+            self._remote.close()
+        if self._loop_thread is not None:
+            self._loop_thread.close(min(timeout, 1.0))
+        self._pool.close()
+        self._timers.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def stats(self) -> dict[str, Any]:
+        """Live counts: worker threads, idle, abandoned, runs in flight, child processes."""
+        stats: dict[str, Any] = dict(self._pool.stats())
+        stats["in_flight"] = len(self._active)
+        stats["processes"] = self._processes.size() if self._processes is not None else 0
+        return stats
+
+    # -- internals -------------------------------------------------------------------------------
+    def _options(self, overrides: Mapping[str, Any]) -> RunOptions:
+        if self._base_version != SETTINGS.version:
+            version, config = SETTINGS.snapshot()
+            self._base = RunOptions().merge(config).merge(self._defaults)
+            self._merged = {}
+            self._base_version = version
+        if not overrides:
+            return self._base
+        try:
+            key = tuple(overrides.items())
+            cached = self._merged.get(key)
+        except TypeError:  # an unhashable option value: no caching
+            return self._base.merge(overrides)
+        if cached is None:
+            if len(self._merged) > 256:
+                self._merged = {}
+            cached = self._merged[key] = self._base.merge(overrides)
+        return cached
+
+    def _mode(self, spec: ActionSpec, opts: RunOptions) -> str:
+        """Where the attempts run: ``async``, ``thread``, ``process`` or a cluster engine.
+
+        Without an explicit ``isolation`` a runtime with a cluster engine sends everything
+        there; ``isolation="thread"``/``"process"`` always means this machine.
+        """
+        if opts.isolation is None and self._remote is not None:
+            return str(self._remote.name)
+        if opts.isolation == "process":
+            return "process"
+        return "async" if spec.is_async else "thread"
+
+    def _resolve(self, action: object, options: Mapping[str, Any]) -> tuple[ActionSpec, RunOptions]:
+        if self._closed:
+            raise ConfigError(f"runtime {self.name!r} is shut down")
+        spec = getattr(action, "__jido_action__", None)
+        if type(spec) is not ActionSpec:
+            spec = spec_of(action)
+        if not options and self._base_version == SETTINGS.version:
+            return spec, self._base
+        return spec, self._options(options)
+
+    def _prepare(
+        self, spec: ActionSpec, opts: RunOptions, params: object, context: object, mode: str
+    ) -> Call:
+        """Normalize and validate (before any attempt); report the start of the run."""
+        run_id = new_run_id()
+        tracker = tracker_for(spec, run_id, opts, mode)
+        try:
+            instance = spec.make_instance()
+            checked = spec.check_params(instance, params)
+            values = context.copy() if type(context) is dict else normalize_context(context)
+            parent = _CURRENT.get()
+            deadline = None
+            if opts.retry.total_timeout or (parent is not None and parent.deadline is not None):
+                deadline = _run_deadline(opts, parent, spec.name)
+        except JidoError as exc:
+            if tracker is not None:
+                tracker.run_start(_as_mapping(params), _as_mapping(context))
+                tracker.run_stop(None, exc, 0)
+            raise
+        if tracker is not None:
+            tracker.run_start(checked, values)
+        return Call(self, spec, instance, checked, values, opts, run_id, deadline, parent, tracker)
+
+    def _grace(self) -> float:
+        return 2 * self.stop_timeout + 0.5
+
+    def _track(self, call: Call, loop_thread: int | None) -> AsyncRef:
+        ref = AsyncRef(call.spec.name, call.run_id, self._grace())
+        self._active.add(ref)
+        ref._loop_thread = loop_thread
+        return ref
+
+    def _start_engine(self, call: Call) -> AsyncRef:
+        engine = self._engine(call)
+        ref = self._track(call, None)
+        run = EngineRun(call, engine, ref)
+        ref._bind(run, None)
+        ref.add_done_callback(self._active.discard)
+        run.start()
+        return ref
+
+    def _start_on_loop(self, call: Call) -> AsyncRef:
+        loop = self._loop()
+        run = AsyncRun(call)
+        ref = run.bind(self._track(call, loop.thread_id), guarded=True)
+        loop.spawn(run.drive, contextvars.copy_context())
+        return ref
+
+    def _start_here(self, call: Call) -> AsyncRef:
+        run = AsyncRun(call)
+        ref = run.bind(self._track(call, threading.get_ident()), guarded=False)
+        asyncio.get_running_loop().create_task(run.drive())
+        return ref
+
+    def _engine(self, call: Call) -> Engine:
+        if call.opts.isolation is None and self._remote is not None:
+            return self._remote  # type: ignore[no-any-return]
+        if call.opts.isolation == "process":
+            return self._process_engine()
+        return self._thread_engine
+
+    def _process_engine(self) -> Engine:
+        with self._lock:
+            if self._processes is None:
+                from jido._engines.processes import ProcessEngine
+
+                self._processes = ProcessEngine(
+                    self.name, self._max_processes, self._start_method, self.stop_timeout
+                )
+            return self._processes  # type: ignore[no-any-return]
+
+    def _loop(self) -> LoopThread:
+        with self._lock:
+            if self._closed:
+                raise ConfigError(f"runtime {self.name!r} is shut down")
+            if self._loop_thread is None:
+                self._loop_thread = LoopThread(self.name)
+            return self._loop_thread
+
+
+def _run_deadline(opts: RunOptions, parent: Any, name: str) -> float | None:
+    now = time.monotonic()
+    total = opts.retry.total_timeout
+    deadline = now + total if total else None
+    if parent is not None and parent.deadline is not None:
+        if parent.deadline <= now:
+            raise TimeoutError(
+                f"Action '{name}' was not started: its deadline had already passed",
+                details={"action": name, "stopped": True, "stop": "not_started"},
+                retryable=False,
+            )
+        if deadline is None or parent.deadline < deadline:
+            deadline = parent.deadline
+    return deadline
+
+
+def _as_mapping(value: object) -> Mapping[Any, Any]:
+    return value if isinstance(value, Mapping) else {"value": value}
+
+
+def _wait(ref: AsyncRef) -> dict[str, Any]:
+    try:
+        return ref.result(timeout=None)
+    except BaseException as exc:
+        if not ref.done() and not isinstance(exc, JidoError):  # KeyboardInterrupt while waiting
+            ref.cancel()
+        raise
+
+
+def _name_of(action: object) -> str:
+    name = getattr(action, "name", None)
+    return name if isinstance(name, str) and name else type(action).__name__
+
+
+_default: Runtime | None = None
+_default_lock = threading.Lock()
+
+
+def default_runtime() -> Runtime:
+    """The process-wide runtime used by ``jido.run`` and friends (started on first use)."""
+    global _default
+    runtime = _default
+    if runtime is not None and not runtime._closed:
+        return runtime
+    with _default_lock:
+        if _default is None or _default._closed:
+            _default = Runtime(name="jido")
+        return _default
+
+
+def shutdown(*, cancel: bool = True, timeout: float = 5.0) -> None:
+    """Shut the default runtime down (a new one starts on the next run)."""
+    runtime = _default
+    if runtime is not None:
+        runtime.shutdown(cancel=cancel, timeout=timeout)
+
+
+def _after_fork() -> None:
+    global _default
+    _default = None
+
+
+atexit.register(shutdown)
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def check_ref(ref: object) -> AsyncRef:
+    if isinstance(ref, AsyncRef):
+        return ref
+    raise InvalidAsyncRefError(
+        f"Invalid async ref: expected a jido.AsyncRef, got {type(ref).__name__}",
+        details={"type": type(ref).__name__},
+    )

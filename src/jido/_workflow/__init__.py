@@ -1,0 +1,6 @@
+"""Composition: instructions, chains, plans (DAGs), closures and sagas.
+
+A chain or plan runs as one internal async action (``composite``), so it nests, times out
+and cancels like a single action; its steps are ordinary nested runs. May import the
+runtime and everything below it.
+"""

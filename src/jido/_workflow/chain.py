@@ -1,0 +1,306 @@
+"""Chains: run actions in sequence, each result merged into the params of the next.
+
+The driver is one coroutine (:class:`_ChainJob`); :func:`chain`, :func:`achain` and
+:func:`chain_async` run it as an internal action (see ``composite.py``), so a chain
+nests, times out and cancels like a single action.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Unpack
+
+from jido._action.action import describe
+from jido._core.errors import ConfigError, ExecutionError, JidoError, ValidationError
+from jido._core.normalize import normalize_params
+from jido._run.ref import AsyncRef
+from jido._runtime.config import RunKwargs
+from jido._runtime.runtime import Runtime
+from jido._workflow.composite import ChainRunner, How, composite_cancelled, enter, run_step
+from jido._workflow.instruction import Instruction, check_options, normalize
+from jido._workflow.saga import Completed, compensate
+
+__all__ = ["ChainInterrupted", "achain", "chain", "chain_async"]
+
+log = logging.getLogger("jido")
+
+InterruptCheck = Callable[[], object]
+
+
+class ChainInterrupted(dict[str, Any]):
+    """What a chain returns when its interrupt check stopped it: the params so far.
+
+    It is the dict of accumulated params (the initial params merged with every
+    completed step's params and result), so it can be used like a normal result; test
+    for it with ``isinstance(result, ChainInterrupted)``.
+
+    Attributes:
+        index: the position of the first step that did not run (= steps completed).
+        action: the name of that step's action.
+
+    Example:
+        >>> import jido
+        >>> from jido.workflow import ChainInterrupted
+        >>> @jido.action
+        ... def inc(value: int) -> dict:
+        ...     return {"value": value + 1}
+        >>> checks = iter([False, True])
+        >>> out = jido.chain([inc, inc], {"value": 0}, interrupt_check=lambda: next(checks))
+        >>> isinstance(out, ChainInterrupted), out, out.index, out.action
+        (True, ChainInterrupted({'value': 1}, index=1, action='inc'), 1, 'inc')
+    """
+
+    __slots__ = ("action", "index")
+
+    def __init__(self, params: Mapping[str, Any], *, index: int, action: str) -> None:
+        super().__init__(params)
+        self.index = index
+        self.action = action
+
+    def __repr__(self) -> str:
+        return (
+            f"ChainInterrupted({dict.__repr__(self)}, index={self.index}, action={self.action!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (dict(self), self.index, self.action))
+
+
+def _rebuild(params: dict[str, Any], index: int, action: str) -> ChainInterrupted:
+    return ChainInterrupted(params, index=index, action=action)
+
+
+# -- entry points ---------------------------------------------------------------------------------
+def chain(
+    steps: Iterable[object],
+    params: object = None,
+    context: object = None,
+    *,
+    interrupt_check: InterruptCheck | None = None,
+    compensate: bool = False,
+    runtime: Runtime | None = None,
+    **opts: Unpack[RunKwargs],
+) -> dict[str, Any]:
+    """Run ``steps`` in order; each step gets the params so far merged with its own.
+
+    Step ``i`` runs with ``{**params_so_far, **step.params}``; afterwards the params so
+    far are ``{**those_params, **result}``, so a step's own params persist for later
+    steps. The final params are returned.
+
+    Args:
+        steps: a list of instruction forms: an action, ``(action, params)``,
+            ``(action, params, context)``, ``(action, params, context, opts)`` or an
+            :class:`~jido.Instruction`.
+        params: the initial params.
+        context: a context shared by every step, merged over each step's own context.
+        interrupt_check: called before every step (never after the last); when it
+            returns true the chain stops and returns a :class:`ChainInterrupted`.
+            It runs on an event loop thread: keep it fast. It may be ``async``.
+        compensate: when a step fails, undo the completed steps (their ``on_error``),
+            newest first; the outcome is in the error's ``details["saga"]``.
+        runtime: the :class:`~jido.Runtime` to run on (default: the default runtime).
+        **opts: run options (``timeout``, ``max_retries``, ...) for every step; a step's
+            own options win.
+
+    Returns:
+        The final params, or a :class:`ChainInterrupted` holding the params so far.
+
+    Raises:
+        jido.JidoError: the first step error, unchanged in type, with ``details["step"]``
+            (its index), ``details["step_action"]`` and ``details["completed_steps"]``;
+            a ``ValidationError`` for malformed steps, a ``ConfigError`` for bad options.
+
+    Example:
+        >>> import jido
+        >>> @jido.action
+        ... def add(value: int, amount: int = 1) -> dict:
+        ...     return {"value": value + amount}
+        >>> @jido.action
+        ... def double(value: int) -> dict:
+        ...     return {"value": value * 2}
+        >>> jido.chain([add, (add, {"amount": 10}), double], {"value": 1})
+        {'value': 24, 'amount': 10}
+    """
+    return _enter("sync", steps, params, context, interrupt_check, compensate, runtime, opts)  # type: ignore[no-any-return]
+
+
+async def achain(
+    steps: Iterable[object],
+    params: object = None,
+    context: object = None,
+    *,
+    interrupt_check: InterruptCheck | None = None,
+    compensate: bool = False,
+    runtime: Runtime | None = None,
+    **opts: Unpack[RunKwargs],
+) -> dict[str, Any]:
+    """Like :func:`chain`, awaited inside asyncio; cancelling the task cancels the chain.
+
+    Example:
+        >>> import asyncio, jido
+        >>> from jido.workflow import achain
+        >>> @jido.action
+        ... async def inc(value: int) -> dict:
+        ...     return {"value": value + 1}
+        >>> asyncio.run(achain([inc, inc], {"value": 0}))
+        {'value': 2}
+    """
+    return await _enter(  # type: ignore[no-any-return]
+        "async", steps, params, context, interrupt_check, compensate, runtime, opts
+    )
+
+
+def chain_async(
+    steps: Iterable[object],
+    params: object = None,
+    context: object = None,
+    *,
+    interrupt_check: InterruptCheck | None = None,
+    compensate: bool = False,
+    runtime: Runtime | None = None,
+    **opts: Unpack[RunKwargs],
+) -> AsyncRef:
+    """Start a chain and return its :class:`~jido.AsyncRef` at once.
+
+    ``jido.await_(ref)``, ``ref.result()`` and ``await ref`` give what :func:`chain`
+    returns. ``jido.cancel(ref)`` stops the running step (it waits until the step has
+    stopped) and no further step runs. Errors in the arguments are delivered by the ref.
+
+    Example:
+        >>> import jido
+        >>> from jido.workflow import chain_async
+        >>> @jido.action
+        ... def inc(value: int) -> dict:
+        ...     return {"value": value + 1}
+        >>> ref = chain_async([inc, inc, inc], {"value": 0})
+        >>> jido.await_(ref)
+        {'value': 3}
+    """
+    return _enter(  # type: ignore[no-any-return]
+        "ref", steps, params, context, interrupt_check, compensate, runtime, opts
+    )
+
+
+def _enter(
+    how: How,
+    steps: Iterable[object],
+    params: object,
+    context: object,
+    interrupt_check: object,
+    compensate: object,
+    runtime: Runtime | None,
+    opts: Mapping[str, Any],
+) -> Any:
+    return enter(
+        ChainRunner,
+        how,
+        runtime,
+        lambda rt: _job(steps, params, context, interrupt_check, compensate, opts, rt),
+    )
+
+
+# -- the driver -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, repr=False)
+class _ChainJob:
+    steps: tuple[Instruction, ...]
+    params: dict[str, Any]
+    opts: dict[str, Any]
+    interrupt_check: InterruptCheck | None
+    compensate: bool
+    runtime: Runtime
+
+    def __repr__(self) -> str:  # never params or context (telemetry may show it)
+        return f"<chain of {len(self.steps)} steps>"
+
+    async def execute(self) -> dict[str, Any]:
+        acc = self.params
+        completed: list[Completed] = []
+        for index, step in enumerate(self.steps):
+            if await self._interrupted(index, step):
+                return ChainInterrupted(acc, index=index, action=step.name)
+            params = {**acc, **step.params}
+            opts = {**self.opts, **step.opts}
+            try:
+                result = await run_step(self.runtime, step.action, params, step.context, opts)
+            except JidoError as error:
+                await self._failed(error, index, step, completed)
+                raise
+            completed.append(Completed(index, step, params, opts, result))
+            acc = {**params, **result}
+        return acc
+
+    async def _interrupted(self, index: int, step: Instruction) -> bool:
+        check = self.interrupt_check
+        if check is None:
+            return False
+        try:
+            verdict = check()
+            if inspect.isawaitable(verdict):
+                verdict = await verdict
+        except Exception as exc:
+            raise ExecutionError(
+                f"Chain interrupt_check failed before step {index} ({step.name}): {describe(exc)}",
+                details={"step": index, "step_action": step.name},
+                retryable=False,
+            ) from exc
+        if verdict:
+            log.info("Chain interrupted before step %d (%s)", index, step.name)
+        return bool(verdict)
+
+    async def _failed(
+        self, error: JidoError, index: int, step: Instruction, completed: list[Completed]
+    ) -> None:
+        """Say which step failed (message and details); run the saga when asked."""
+        error.message = f"Chain step {index} ({step.name}) failed: {error.message}"
+        error.args = (error.message,)
+        error.details.update(step=index, step_action=step.name, completed_steps=index)
+        if self.compensate and completed and not composite_cancelled():
+            error.details["saga"] = await compensate(self.runtime, completed, error)
+
+
+def _job(
+    steps: Iterable[object],
+    params: object,
+    context: object,
+    interrupt_check: object,
+    compensate: object,
+    opts: Mapping[str, Any],
+    runtime: Runtime,
+) -> _ChainJob:
+    if interrupt_check is not None and not callable(interrupt_check):
+        raise ConfigError(
+            f"interrupt_check must be a callable returning a bool, got {interrupt_check!r}",
+            details={"option": "interrupt_check"},
+        )
+    if not isinstance(compensate, bool):
+        raise ConfigError(
+            f"compensate must be a bool, got {compensate!r}", details={"option": "compensate"}
+        )
+    return _ChainJob(
+        tuple(normalize(_step_list(steps), context)),
+        normalize_params(params),
+        check_options(opts, "chain options"),
+        interrupt_check,
+        compensate,
+        runtime,
+    )
+
+
+def _step_list(steps: object) -> list[object]:
+    if isinstance(steps, list):
+        return steps
+    if isinstance(steps, tuple):
+        raise ValidationError(
+            "chain steps must be a list, got a tuple (for one step with params, "
+            "write [(action, params)])",
+            details={"type": "tuple"},
+        )
+    if isinstance(steps, Iterable) and not isinstance(steps, str | bytes | Mapping):
+        return list(steps)
+    raise ValidationError(
+        f"chain steps must be a list of instructions, got {type(steps).__name__}",
+        details={"type": type(steps).__name__},
+    )

@@ -1,0 +1,178 @@
+"""Running a composite (a chain, a plan) as one action of its own.
+
+A composite's driver is a coroutine (:meth:`Job.execute`) run inside an internal async
+action with no timeout and no retries. Being an action, it gets everything a run gets
+for free: it inherits an enclosing action's deadline, it is cancelled when that action
+is, it has a real :class:`~jido.AsyncRef`, and the runtime stops it at shutdown. Its
+steps are nested runs, so cancelling the composite cancels the running steps (reason
+``parent``); :func:`run_step` then waits until they have stopped.
+
+The three entry points (sync, asyncio, handle) of chains and plans take one path,
+:func:`enter`: build the job, start the internal action, unwrap the driver's outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final, Literal, Protocol
+
+from jido._action.action import Action
+from jido._core.cancel import CancelReason
+from jido._core.context import current_or_none
+from jido._core.errors import JidoError
+from jido._run.ref import AsyncRef
+from jido._runtime.config import RunKwargs, new_run_id
+from jido._runtime.runtime import Runtime, default_runtime
+
+__all__ = ["ChainRunner", "How", "Job", "PlanRunner", "composite_cancelled", "enter", "run_step"]
+
+
+class Job(Protocol):
+    """The driver of one composite run."""
+
+    async def execute(self) -> object:
+        """Run the composite; return its outcome or raise a JidoError."""
+
+
+class _Runner(Action, abstract=True):
+    """The internal action a composite runs as; its result wraps the job's outcome."""
+
+    async def run(self, params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        job: Job = params["job"]
+        return {"outcome": await job.execute()}
+
+
+class ChainRunner(_Runner):
+    """Runs a chain of actions (internal)."""
+
+    name = "chain"
+
+
+class PlanRunner(_Runner):
+    """Runs a plan of actions (internal)."""
+
+    name = "plan"
+
+
+_ONCE: Final[RunKwargs] = {
+    "timeout": None,
+    "max_retries": 0,
+    "total_timeout": None,
+    "isolation": "thread",
+}
+"""How the internal action runs: no time limit, no retries, never in a child process."""
+
+
+How = Literal["sync", "async", "ref"]
+"""How an entry point waits: in this thread, in the calling task, or not at all (a handle)."""
+
+
+def enter(
+    runner: type[_Runner], how: How, runtime: Runtime | None, build: Callable[[Runtime], Job]
+) -> Any:
+    """The one path behind every composite entry point (``chain``, ``achain``, ...).
+
+    Builds the job (argument errors raise, or go through the handle for ``"ref"``), starts
+    the internal action, and returns its outcome (``"sync"``), an awaitable of it
+    (``"async"``) or the :class:`~jido.AsyncRef` that delivers it (``"ref"``).
+    """
+    rt = runtime if runtime is not None else default_runtime()
+    try:
+        params = {"job": build(rt)}
+    except JidoError as exc:
+        if how == "ref":
+            return failed_ref(runner, exc, rt)
+        raise
+    if how == "sync":
+        return rt.run(runner, params, **_ONCE)["outcome"]
+    if how == "async":
+        return _outcome(rt.arun(runner, params, **_ONCE))
+    return _relay(rt.run_async(runner, params, **_ONCE), rt._grace())
+
+
+async def _outcome(run: Awaitable[dict[str, Any]]) -> Any:
+    return (await run)["outcome"]
+
+
+def failed_ref(runner: type[_Runner], error: JidoError, runtime: Runtime) -> AsyncRef:
+    """A finished handle carrying ``error`` (errors found before the start go through the ref)."""
+    ref = AsyncRef(runner.name, new_run_id(), runtime._grace())
+    ref._set_error(error)
+    return ref
+
+
+def composite_cancelled() -> bool:
+    """True when the composite running in this task has itself been told to stop."""
+    ctx = current_or_none()
+    return ctx is not None and ctx.cancelled
+
+
+# -- steps ----------------------------------------------------------------------------------------
+async def run_step(
+    runtime: Runtime,
+    action: object,
+    params: Mapping[str, Any],
+    context: Mapping[Any, Any],
+    opts: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Run one step as a nested run; if this task is cancelled, wait until the step stopped."""
+    ref = runtime.run_async(action, params, context, **opts)
+    try:
+        return await ref
+    except asyncio.CancelledError:
+        await _settled(ref, runtime._grace())
+        raise
+
+
+async def _settled(ref: AsyncRef, timeout: float) -> None:
+    if ref.done():
+        return
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def wake(_: AsyncRef) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(_resolve, done)
+
+    ref.add_done_callback(wake)
+    await asyncio.wait({done}, timeout=timeout)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+# -- the handle -----------------------------------------------------------------------------------
+class _Forward:
+    """Cancelling the outer handle cancels the internal run (with the same reason)."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: AsyncRef) -> None:
+        self.inner = inner
+
+    def cancel(self, reason: CancelReason) -> None:
+        control = self.inner._control
+        if control is not None:
+            control.cancel(reason)
+
+
+def _relay(inner: AsyncRef, grace: float) -> AsyncRef:
+    outer = AsyncRef(inner.action, inner.run_id, grace)
+    outer._bind(_Forward(inner), inner._loop_thread)
+    inner.add_done_callback(_deliver_to(outer))
+    return outer
+
+
+def _deliver_to(outer: AsyncRef) -> Callable[[AsyncRef], None]:
+    def deliver(inner: AsyncRef) -> None:
+        error = inner.exception()
+        if error is not None:
+            outer._set_error(error)
+        else:
+            outer._set_result(inner.result(timeout=0)["outcome"])
+
+    return deliver

@@ -1,0 +1,481 @@
+"""Plans: a DAG of named steps; independent steps run concurrently.
+
+A :class:`Plan` is an immutable value built fluently (``Plan().add(...).add(...)``) or
+from a mapping. Running it validates the graph, then runs the driver (``plan_run.py``)
+as an internal action (see ``composite.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Final, Unpack
+
+from jido._core.errors import ConfigError, JidoError, ValidationError
+from jido._core.normalize import normalize_context, normalize_params
+from jido._run.ref import AsyncRef
+from jido._runtime.config import RunKwargs
+from jido._runtime.runtime import Runtime
+from jido._workflow.composite import How, PlanRunner, enter
+from jido._workflow.dag import check_graph, phases
+from jido._workflow.instruction import Instruction, check_options, new_id, normalize
+from jido._workflow.plan_run import PlanJob, PlanResult
+
+__all__ = ["DEFAULT_MAX_CONCURRENCY", "Plan", "PlanResult", "PlanStep"]
+
+DEFAULT_MAX_CONCURRENCY: Final = 16
+_SPEC_KEYS: Final = frozenset({"action", "params", "context", "opts", "depends_on"})
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStep:
+    """One named step of a plan: its instruction and the steps it depends on."""
+
+    name: str
+    instruction: Instruction
+    depends_on: tuple[str, ...] = ()
+
+
+class Plan:
+    """A DAG of named steps; immutable (``add`` and ``depends_on`` return a new plan).
+
+    Args:
+        context: a context shared by every step, merged over each step's own context
+            (the plan's values win).
+        id: a string id (default: a new UUIDv7).
+
+    Example:
+        >>> import jido
+        >>> @jido.action
+        ... def fetch(source: str) -> dict:
+        ...     return {source: [1, 2, 3]}
+        >>> @jido.action
+        ... def total(users: list[int], orders: list[int]) -> dict:
+        ...     return {"total": sum(users) + sum(orders)}
+        >>> plan = (
+        ...     jido.Plan()
+        ...     .add("users", fetch, {"source": "users"})
+        ...     .add("orders", fetch, {"source": "orders"})
+        ...     .add("total", total, depends_on=["users", "orders"])
+        ... )
+        >>> plan.phases()
+        [['users', 'orders'], ['total']]
+        >>> plan.run()["total"]
+        {'total': 12}
+    """
+
+    __slots__ = ("_steps", "context", "id")
+
+    context: Mapping[Any, Any]
+    id: str
+
+    def __init__(self, *, context: object = None, id: str | None = None) -> None:
+        self._steps: dict[str, PlanStep] = {}
+        self.context = MappingProxyType(_plan_context(context))
+        if id is not None and not (isinstance(id, str) and id):
+            raise ValidationError(f"Plan id must be a non-empty string, got {id!r}")
+        self.id = id or new_id()
+
+    # -- building ---------------------------------------------------------------------------------
+    @classmethod
+    def from_mapping(cls, steps: Mapping[str, object], *, context: object = None) -> Plan:
+        """Build a plan from ``{name: step}``.
+
+        A step is an instruction form (an action, ``(action, params)``, ...,
+        an :class:`~jido.Instruction`) or a dict with ``action`` and optionally
+        ``params``, ``context``, ``opts`` and ``depends_on``.
+
+        Example:
+            >>> import jido
+            >>> @jido.action
+            ... def step(n: int = 0) -> dict:
+            ...     return {}
+            >>> plan = jido.Plan.from_mapping({
+            ...     "a": step,
+            ...     "b": {"action": step, "params": {"n": 1}, "depends_on": ["a"]},
+            ... })
+            >>> plan.phases()
+            [['a'], ['b']]
+        """
+        if not isinstance(steps, Mapping):
+            raise ValidationError(
+                f"A plan must be a mapping of step names to steps, got {type(steps).__name__}",
+                details={"type": type(steps).__name__},
+            )
+        plan = cls(context=context)
+        for name, step in steps.items():
+            plan = plan._with(plan._spec_step(name, step))
+        return plan
+
+    def add(
+        self,
+        name: str,
+        step: object,
+        params: object = None,
+        *,
+        depends_on: str | Iterable[str] = (),
+        context: object = None,
+        **opts: Unpack[RunKwargs],
+    ) -> Plan:
+        """A new plan with step ``name`` added (a step with the same name is replaced).
+
+        Args:
+            name: the step's name (a non-empty string).
+            step: an action or any instruction form (``(action, params)``, ...).
+            params: params merged over the instruction's own.
+            depends_on: a step name or names; undefined names fail at ``validate``/``run``.
+            context: context merged over the instruction's own (the plan's wins).
+            **opts: run options for this step (``timeout``, ``max_retries``, ...).
+
+        Raises:
+            jido.ValidationError: a malformed step (``details["step"]`` is its name).
+            jido.ConfigError: an invalid run option.
+
+        Example:
+            >>> import jido
+            >>> @jido.action
+            ... def step(n: int = 0) -> dict:
+            ...     return {"n": n}
+            >>> plan = jido.Plan().add("a", step, {"n": 1}, timeout=2.0)
+            >>> plan = plan.add("b", step, depends_on="a")
+            >>> list(plan), plan.steps["b"].depends_on
+            (['a', 'b'], ('a',))
+        """
+        return self._with(self._make_step(name, step, params, depends_on, context, opts))
+
+    def depends_on(self, name: str, dependencies: str | Iterable[str]) -> Plan:
+        """A new plan where step ``name`` also depends on ``dependencies`` (no duplicates).
+
+        Raises:
+            jido.ValidationError: ``"Step not found: 'x'"`` when ``name`` is not a step.
+
+        Example:
+            >>> import jido
+            >>> @jido.action
+            ... def step() -> dict:
+            ...     return {}
+            >>> plan = jido.Plan().add("a", step).add("b", step).depends_on("b", "a")
+            >>> plan.phases()
+            [['a'], ['b']]
+        """
+        current = self._steps.get(name) if isinstance(name, str) else None
+        if current is None:
+            raise ValidationError(
+                f"Step not found: {name!r}",
+                details={"step": name, "available_steps": sorted(self._steps)},
+            )
+        added = _dependencies(dependencies, name)
+        merged = tuple(dict.fromkeys((*current.depends_on, *added)))
+        return self._with(PlanStep(name, current.instruction, merged))
+
+    # -- inspecting -------------------------------------------------------------------------------
+    @property
+    def steps(self) -> Mapping[str, PlanStep]:
+        """The steps by name, in the order they were added (read-only)."""
+        return MappingProxyType(self._steps)
+
+    def validate(self) -> None:
+        """Check the graph.
+
+        Raises:
+            jido.ValidationError: ``"Plan contains dependencies on undefined steps: ..."``
+                with ``details["missing_dependencies_by_step"]`` and
+                ``details["available_steps"]`` (checked first), or ``"Plan contains
+                circular dependencies: a -> b -> a"`` with ``details["cycle"]``.
+
+        Example:
+            >>> import jido
+            >>> @jido.action
+            ... def step() -> dict:
+            ...     return {}
+            >>> plan = jido.Plan().add("a", step, depends_on="b").add("b", step, depends_on="a")
+            >>> try:
+            ...     plan.validate()
+            ... except jido.ValidationError as e:
+            ...     print(e.message)
+            Plan contains circular dependencies: a -> b -> a
+        """
+        check_graph(self._graph())
+
+    def phases(self) -> list[list[str]]:
+        """Steps grouped by phase (0: no dependencies; else 1 + latest dependency's phase).
+
+        Within a phase, steps are in the order they were added. Raises as :meth:`validate`.
+        """
+        graph = self._graph()
+        check_graph(graph)
+        return phases(graph)
+
+    def to_mapping(self) -> dict[str, dict[str, Any]]:
+        """The plan as ``{name: {"action": ..., "params": ..., ...}}`` (empty parts left out)."""
+        return {name: _spec_of_step(step) for name, step in self._steps.items()}
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._steps)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._steps
+
+    def __repr__(self) -> str:
+        return f"<Plan {self.id} steps={list(self._steps)}>"
+
+    # -- running ----------------------------------------------------------------------------------
+    def run(
+        self,
+        params: object = None,
+        *,
+        max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
+        fail_fast: bool = True,
+        compensate: bool = False,
+        runtime: Runtime | None = None,
+        **opts: Unpack[RunKwargs],
+    ) -> PlanResult:
+        """Run the plan and return every step's result.
+
+        Each step runs with ``{**params, **results of its dependencies (in the order
+        of depends_on), **its own params}`` as soon as its dependencies have succeeded.
+
+        Args:
+            params: initial params given to every step.
+            max_concurrency: most steps running at once (None: no limit).
+            fail_fast: on the first failure, stop scheduling, cancel running steps and
+                raise that error; with False, run every step whose dependencies
+                succeeded and report failures in :attr:`PlanResult.errors`.
+            compensate: with ``fail_fast``, undo the completed steps (their
+                ``on_error``, newest first); the outcome is in ``details["saga"]``.
+            runtime: the :class:`~jido.Runtime` to run on.
+            **opts: run options for every step; a step's own options win.
+
+        Raises:
+            jido.JidoError: the first failure (fail-fast), unchanged in type, with
+                ``details`` ``step``, ``step_action``, ``completed``, ``cancelled``,
+                ``skipped`` and ``results`` (of the completed steps).
+        """
+        return self._enter(  # type: ignore[no-any-return]
+            "sync", params, max_concurrency, fail_fast, compensate, runtime, opts
+        )
+
+    async def arun(
+        self,
+        params: object = None,
+        *,
+        max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
+        fail_fast: bool = True,
+        compensate: bool = False,
+        runtime: Runtime | None = None,
+        **opts: Unpack[RunKwargs],
+    ) -> PlanResult:
+        """Like :meth:`run`, awaited inside asyncio; cancelling the task cancels the plan.
+
+        Example:
+            >>> import asyncio, jido
+            >>> @jido.action
+            ... async def ping() -> dict:
+            ...     return {"pong": True}
+            >>> asyncio.run(jido.Plan().add("p", ping).arun())
+            PlanResult({'p': {'pong': True}})
+        """
+        return await self._enter(  # type: ignore[no-any-return]
+            "async", params, max_concurrency, fail_fast, compensate, runtime, opts
+        )
+
+    def run_async(
+        self,
+        params: object = None,
+        *,
+        max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
+        fail_fast: bool = True,
+        compensate: bool = False,
+        runtime: Runtime | None = None,
+        **opts: Unpack[RunKwargs],
+    ) -> AsyncRef:
+        """Start the plan; the :class:`~jido.AsyncRef` delivers the :class:`PlanResult`.
+
+        Cancelling the ref cancels every running step (and waits until they stopped).
+        Errors found before the start (an invalid graph, bad options) are delivered by the
+        ref.
+
+        Example:
+            >>> import jido
+            >>> @jido.action
+            ... def ping() -> dict:
+            ...     return {"pong": True}
+            >>> ref = jido.Plan().add("p", ping).run_async()
+            >>> jido.await_(ref)
+            PlanResult({'p': {'pong': True}})
+        """
+        return self._enter(  # type: ignore[no-any-return]
+            "ref", params, max_concurrency, fail_fast, compensate, runtime, opts
+        )
+
+    # -- internals --------------------------------------------------------------------------------
+    def _enter(
+        self,
+        how: How,
+        params: object,
+        max_concurrency: object,
+        fail_fast: object,
+        compensate: object,
+        runtime: Runtime | None,
+        opts: Mapping[str, Any],
+    ) -> Any:
+        return enter(
+            PlanRunner,
+            how,
+            runtime,
+            lambda rt: self._job(params, max_concurrency, fail_fast, compensate, opts, rt),
+        )
+
+    def _with(self, step: PlanStep) -> Plan:
+        plan = Plan.__new__(Plan)
+        plan._steps = {**self._steps, step.name: step}
+        plan.context = self.context
+        plan.id = self.id
+        return plan
+
+    def _graph(self) -> dict[str, tuple[str, ...]]:
+        return {name: step.depends_on for name, step in self._steps.items()}
+
+    def _make_step(
+        self,
+        name: object,
+        step: object,
+        params: object,
+        depends_on: object,
+        context: object,
+        opts: Mapping[str, Any],
+    ) -> PlanStep:
+        if not isinstance(name, str) or not name:
+            raise ValidationError(
+                f"A plan step name must be a non-empty string, got {name!r}",
+                details={"step": repr(name)[:60]},
+            )
+        try:
+            instr = _instruction(step, params, context, opts, self.context)
+        except JidoError as exc:
+            raise _step_error(exc, name) from exc
+        return PlanStep(name, instr, _dependencies(depends_on, name))
+
+    def _spec_step(self, name: object, step: object) -> PlanStep:
+        if not isinstance(step, Mapping):
+            return self._make_step(name, step, None, (), None, {})
+        unknown = sorted(map(str, set(step) - _SPEC_KEYS))
+        if unknown or "action" not in step:
+            problem = f"unknown keys {unknown}" if unknown else "no 'action'"
+            raise ValidationError(
+                f"Plan step {name!r}: a step given as a dict needs 'action' and may have "
+                f"'params', 'context', 'opts', 'depends_on'; it has {problem}",
+                details={"step": name, "form": "dict"},
+            )
+        opts = step.get("opts") or {}
+        return self._make_step(
+            name,
+            step["action"],
+            step.get("params"),
+            step.get("depends_on", ()),
+            step.get("context"),
+            check_options(opts, f"Plan step {name!r}"),
+        )
+
+    def _job(
+        self,
+        params: object,
+        max_concurrency: object,
+        fail_fast: object,
+        compensate: object,
+        opts: Mapping[str, Any],
+        runtime: Runtime,
+    ) -> PlanJob:
+        self.validate()
+        for option, value in (("fail_fast", fail_fast), ("compensate", compensate)):
+            if not isinstance(value, bool):
+                raise ConfigError(
+                    f"{option} must be a bool, got {value!r}", details={"option": option}
+                )
+        if compensate and not fail_fast:
+            raise ConfigError(
+                "compensate=True needs fail_fast=True (a saga undoes a plan that stopped)",
+                details={"option": "compensate"},
+            )
+        return PlanJob(
+            dict(self._steps),
+            normalize_params(params),
+            check_options(opts, "plan options"),
+            _limit(max_concurrency),
+            bool(fail_fast),
+            bool(compensate),
+            runtime,
+        )
+
+
+def _plan_context(context: object) -> dict[Any, Any]:
+    try:
+        return normalize_context(context)
+    except ValidationError as exc:
+        raise ValidationError(f"Plan context: {exc.message}", details=exc.details) from exc
+
+
+def _instruction(
+    step: object,
+    params: object,
+    context: object,
+    opts: Mapping[str, Any],
+    plan_context: Mapping[Any, Any],
+) -> Instruction:
+    if isinstance(step, list):
+        raise ValidationError(
+            "a plan step is one instruction, not a list", details={"form": "list"}
+        )
+    (instr,) = normalize(step)
+    return instr.replace(
+        params={**instr.params, **normalize_params(params)},
+        context={**instr.context, **normalize_context(context), **plan_context},
+        opts={**instr.opts, **check_options(opts, "step options")},
+    )
+
+
+def _step_error(exc: JidoError, name: str) -> JidoError:
+    return type(exc)(f"Plan step {name!r}: {exc.message}", details={**exc.details, "step": name})
+
+
+def _dependencies(value: object, step: str) -> tuple[str, ...]:
+    names = (value,) if isinstance(value, str) else value
+    if not isinstance(names, Iterable) or isinstance(names, Mapping | bytes):
+        names = (value,)
+    out = tuple(dict.fromkeys(names))
+    for dep in out:
+        if not isinstance(dep, str) or not dep:
+            raise ValidationError(
+                f"Plan step {step!r}: dependencies must be step names (strings), got {dep!r}",
+                details={"step": step, "dependency": repr(dep)[:60]},
+            )
+    return out
+
+
+def _limit(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"max_concurrency must be a positive integer or None, got {value!r}",
+            details={"option": "max_concurrency"},
+        )
+    return value
+
+
+def _spec_of_step(step: PlanStep) -> dict[str, Any]:
+    instr = step.instruction
+    spec: dict[str, Any] = {"action": instr.action}
+    for key, value in (
+        ("params", dict(instr.params)),
+        ("context", dict(instr.context)),
+        ("opts", dict(instr.opts)),
+        ("depends_on", list(step.depends_on)),
+    ):
+        if value:
+            spec[key] = value
+    return spec
