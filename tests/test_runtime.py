@@ -42,15 +42,18 @@ def test_runtimes_have_their_own_pools() -> None:
         blocker.cancel()
 
 
-def test_timeout_covers_waiting_for_a_free_worker() -> None:
+def test_total_timeout_covers_waiting_for_a_free_worker() -> None:
     probe = Probe()
     with jido.Runtime(name="queue", max_threads=1) as rt:
         blocker = rt.run_async(actions.coop_sleep, {"seconds": 30}, {"probe": probe}, timeout=30)
         assert probe.started.wait(2)
         with Stopwatch() as sw, pytest.raises(jido.TimeoutError) as info:
-            rt.run(actions.square, {"x": 2}, timeout=0.2, max_retries=0)
+            rt.run(actions.square, {"x": 2}, timeout=5, total_timeout=0.2, max_retries=0)
         assert sw.elapsed < 2.0
-        assert info.value.details["stopped"] is True  # it never started
+        details = info.value.details
+        assert details["stopped"] is True  # it never started
+        assert details["stop"] == "not_started"
+        assert "not started" in info.value.message
         blocker.cancel()
         assert rt.run(actions.square, {"x": 2}, timeout=1) == {"x": 4}
 

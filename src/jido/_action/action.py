@@ -176,12 +176,18 @@ class ActionSpec:
 
     # -- errors -------------------------------------------------------------------------------
     def wrap(self, exc: BaseException) -> JidoError:
-        """The JidoError for an exception raised by the action (a JidoError is kept as is)."""
+        """The JidoError for an exception raised by the action (a JidoError is kept as is).
+
+        ``SystemExit``, ``KeyboardInterrupt`` and ``GeneratorExit`` (a ``BaseException``
+        that is not an ``Exception``) fail the run without a retry: the action asked to
+        stop, not to be tried again.
+        """
         if isinstance(exc, JidoError):
             return exc
         err = ExecutionError(
             f"Action '{self.name}' failed: {describe(exc)}",
             details={"action": self.name, "exception": type(exc).__qualname__},
+            retryable=None if isinstance(exc, Exception) else False,
         )
         err.__cause__ = exc
         return err
@@ -202,8 +208,11 @@ class ActionSpec:
 
 
 def describe(exc: BaseException) -> str:
-    """``"ValueError: message"`` with secrets redacted and length bounded."""
-    text = str(exc)
+    """``"ValueError: message"`` with secrets redacted and length bounded (never raises)."""
+    try:
+        text = str(exc)
+    except BaseException:  # a broken __str__ must not break the report of the failure
+        text = "<the exception's text could not be rendered>"
     return redact_text(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
 
 

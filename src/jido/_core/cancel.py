@@ -11,7 +11,10 @@ from __future__ import annotations
 import ctypes
 import enum
 import threading
+import time
 from collections.abc import Callable
+
+from jido._core.clock import MAX_WAIT, deadline_after, wait_slice
 
 __all__ = ["CancelReason", "Interrupted", "Token", "clear_interrupt", "inject_interrupt"]
 
@@ -80,8 +83,14 @@ class Token:
         if event is not None:
             event.set()
         if isinstance(callbacks, list):
+            # children first (depth first): by the time any work is stopped, every
+            # nested run under it already knows it stops because of its parent
             for callback in callbacks:
-                callback(reason)
+                if type(callback) is _Propagate:
+                    callback(reason)
+            for callback in callbacks:
+                if type(callback) is not _Propagate:
+                    callback(reason)
         elif callbacks is not None:
             callbacks(reason)
         return True
@@ -110,11 +119,11 @@ class Token:
                 current.remove(callback)
 
     def link_child(self, child: Token) -> Callable[[CancelReason], None]:
-        """Cancel ``child`` with ``PARENT`` when this token is cancelled; returns the callback."""
+        """Cancel ``child`` with ``PARENT`` when this token is cancelled; returns the callback.
 
-        def propagate(_: CancelReason) -> None:
-            child.cancel(CancelReason.PARENT)
-
+        Children are cancelled before this token's other callbacks run.
+        """
+        propagate = _Propagate(child)
         self.on_cancel(propagate)
         return propagate
 
@@ -125,7 +134,7 @@ class Token:
             raise Interrupted(self.reason)
 
     def wait(self, timeout: float | None) -> bool:
-        """Block up to ``timeout`` seconds; True as soon as the token is cancelled."""
+        """Block up to ``timeout`` seconds (any length); True as soon as the token is cancelled."""
         if self.reason is not None:
             return True
         with _cancel_lock:
@@ -134,7 +143,27 @@ class Token:
                 if self.reason is not None:
                     self._event.set()
             event = self._event
-        return event.wait(timeout)
+        if timeout is None:
+            return event.wait()
+        if timeout <= MAX_WAIT:
+            return event.wait(timeout)
+        end = deadline_after(time.monotonic(), timeout)
+        while not event.wait(wait_slice(end - time.monotonic())):
+            if time.monotonic() >= end:
+                return False
+        return True
+
+
+class _Propagate:
+    """The callback that cancels a child token with ``PARENT``."""
+
+    __slots__ = ("child",)
+
+    def __init__(self, child: Token) -> None:
+        self.child = child
+
+    def __call__(self, _: CancelReason) -> None:
+        self.child.cancel(CancelReason.PARENT)
 
 
 def inject_interrupt(thread_id: int) -> bool:

@@ -1,27 +1,41 @@
-"""An elastic worker-thread pool whose jobs can be interrupted, and abandoned when they won't stop.
+"""An elastic, supervised worker-thread pool whose jobs can be interrupted and abandoned.
 
 Interrupts are scoped: an exception is injected into a worker only while that worker
 runs the job it was meant for, and a pending one is withdrawn when the job ends, so it
 can never land in another job or in the pool's own code.
+
+Accounting, all under one lock: ``count`` live workers (abandoned ones leave the
+count at once, and a replacement starts if work is waiting), ``idle`` workers waiting
+with no job reserved, ``backlog`` queued jobs no worker is reserved for, and ``lent``
+workers blocked in a jido wait (see ``_run/blocking.py``): the pool may run
+``max_threads + lent`` workers, so a parent waiting for its nested run lends the slot
+that run needs. Jobs of nested runs that must wait go to ``urgent``, served before the
+backlog. A worker that dies is restarted by the runtime's supervisor; the job it held
+fails with an ``internal_error``.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import contextvars
 import enum
 import functools
 import threading
+import time
 from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any
 
 from jido._core.cancel import Interrupted, _Injected, clear_interrupt, inject_interrupt
 from jido._core.context import RunContext
+from jido._core.errors import CancelledError
 from jido._run.attempt import call_sync
+from jido._run.blocking import set_lender
 from jido._run.call import Call
-from jido._run.engine import AttemptHandle
+from jido._run.engine import AttemptHandle, AttemptSink
 from jido._run.outcome import Outcome, Stopped, deliver
+from jido._run.supervise import CrashError, Supervisor
 
 __all__ = ["ThreadEngine", "ThreadJob", "ThreadPool"]
 
@@ -39,11 +53,14 @@ class ThreadJob:
     __slots__ = (
         "_abandoned",
         "_ctx",
+        "_delivered",
         "_fn",
         "_injected",
         "_lock",
         "_on_done",
+        "_on_start",
         "_pool",
+        "_queued_at",
         "_state",
         "_thread_id",
         "interruptible",
@@ -56,16 +73,20 @@ class ThreadJob:
         on_done: Callable[[Outcome], None],
         interruptible: bool,
         context: contextvars.Context | None,
+        on_start: Callable[[float], None] | None = None,
     ) -> None:
         self._pool = pool
         self._fn = fn
         self._on_done = on_done
+        self._on_start = on_start
         self._ctx = contextvars.copy_context() if context is None else context.copy()
         self._lock = threading.Lock()
         self._state = _State.QUEUED
         self._thread_id = 0
         self._injected = False
         self._abandoned = False
+        self._delivered = False
+        self._queued_at = 0.0
         self.interruptible = interruptible
 
     def interrupt(self) -> None:
@@ -101,16 +122,24 @@ class ThreadJob:
 
     # -- worker side ----------------------------------------------------------------------------
     def _run(self, thread_id: int) -> None:
+        """Run the job in this thread and deliver its outcome."""
+        outcome = self._execute(thread_id)
+        if outcome is not None:
+            self._finish(outcome)
+
+    def _execute(self, thread_id: int) -> Outcome | None:
+        """Run the job in this thread; its outcome to deliver (None: not run, or abandoned)."""
         with self._lock:
             if self._state is not _State.QUEUED:
-                return
+                return None
             self._state = _State.RUNNING
             self._thread_id = thread_id
         outcome: Outcome = (False, Stopped("interrupted"))
         with contextlib.suppress(_Injected):  # landed after the job returned, before disarming
+            if self._on_start is not None:
+                self._on_start(time.monotonic() - self._queued_at if self._queued_at else 0.0)
             outcome = self._ctx.run(_guarded, self._fn)
-        if not self._disarm():
-            self._finish(outcome)
+        return None if self._disarm() else outcome
 
     def _disarm(self) -> bool:
         """Mark the job done and withdraw a pending interrupt; True if it was abandoned."""
@@ -125,7 +154,14 @@ class ThreadJob:
                 continue
 
     def _finish(self, outcome: Outcome) -> None:
+        self._delivered = True
         deliver(self._on_done, outcome)
+
+    def _crashed(self, crash: CrashError) -> None:
+        """The worker died holding this job: its run fails with an ``internal_error``."""
+        if self._disarm() or self._delivered:
+            return
+        self._finish((False, crash()))
 
 
 def _guarded(fn: Callable[[], Any]) -> Outcome:
@@ -139,16 +175,37 @@ def _guarded(fn: Callable[[], Any]) -> Outcome:
         return (False, exc)
 
 
-class ThreadPool:
-    """Worker threads started on demand up to ``max_threads``; jobs queue beyond that."""
+class _Worker:
+    """What one worker holds; kept across a restart of its thread.
 
-    def __init__(self, name: str, max_threads: int) -> None:
+    ``job``: the job it runs, or runs next (still queued); ``waiting``: it takes its
+    next job from the queue; ``finishing``: the job whose outcome it is delivering;
+    ``leaving``: it has left the pool and must not be restarted.
+    """
+
+    __slots__ = ("finishing", "job", "leaving", "waiting")
+
+    def __init__(self, job: ThreadJob | None) -> None:
+        self.job = job
+        self.waiting = job is None  # started for a job reserved in the queue
+        self.finishing: ThreadJob | None = None
+        self.leaving = False
+
+
+class ThreadPool:
+    """Worker threads started on demand up to ``max_threads`` (+ lent slots); jobs queue beyond."""
+
+    def __init__(self, name: str, max_threads: int, supervisor: Supervisor | None = None) -> None:
         self._name = name
         self._max = max_threads
+        self._supervisor = supervisor or Supervisor(name)
         self._queue: SimpleQueue[ThreadJob | None] = SimpleQueue()
+        self._urgent: collections.deque[ThreadJob] = collections.deque()
         self._lock = threading.Lock()
         self._idle = 0
+        self._backlog = 0
         self._count = 0
+        self._lent = 0
         self._abandoned = 0
         self._closed = False
 
@@ -159,58 +216,167 @@ class ThreadPool:
         *,
         interruptible: bool = True,
         context: contextvars.Context | None = None,
+        on_start: Callable[[float], None] | None = None,
+        nested: bool = False,
     ) -> ThreadJob:
-        """Run ``fn()`` on a worker in a copy of ``context`` (default: the caller's contextvars)."""
-        job = ThreadJob(self, fn, on_done, interruptible, context)
+        """Run ``fn()`` on a worker in a copy of ``context`` (default: the caller's contextvars).
+
+        ``on_start(waited)`` is called on the worker just before ``fn``, with the seconds
+        the job waited for a free worker (0.0 when one was free). A ``nested`` job (a run
+        started inside a running action) that must wait is served before other jobs.
+        """
+        job = ThreadJob(self, fn, on_done, interruptible, context, on_start)
         with self._lock:
             if self._closed:
-                raise RuntimeError("thread pool is closed")
-            spawn = self._idle == 0 and self._count < self._max
-            if spawn:
-                self._count += 1
-            elif self._idle:
+                raise _closed_error()
+            if self._idle:
                 self._idle -= 1
-        self._queue.put(job)
+                spawn = False
+            elif self._count < self._max + self._lent:
+                self._count += 1
+                spawn = True
+            else:
+                job._queued_at = time.monotonic()
+                if nested:
+                    self._urgent.append(job)
+                    return job
+                self._backlog += 1
+                spawn = False
         if spawn:
-            threading.Thread(target=self._work, name=f"{self._name}-worker", daemon=True).start()
+            self._spawn(_Worker(job))
+        else:
+            self._queue.put(job)
         return job
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return {"threads": self._count, "idle": self._idle, "abandoned": self._abandoned}
+            return {
+                "threads": self._count,
+                "idle": self._idle,
+                "abandoned": self._abandoned,
+                "queued": self._backlog + len(self._urgent),
+            }
 
     def close(self) -> None:
-        """Stop idle workers; busy ones exit after their job."""
+        """Stop accepting jobs; workers finish what is queued, then exit."""
         with self._lock:
             self._closed = True
             count = self._count
+            urgent, self._urgent = list(self._urgent), collections.deque()
+        for job in urgent:
+            job.interrupt()
         for _ in range(count):
             self._queue.put(None)
 
+    # -- lending (see jido._run.blocking) --------------------------------------------------------
+    def block(self) -> None:
+        with self._lock:
+            self._lent += 1
+            first, spawn = self._grow()
+        if spawn:
+            self._spawn(_Worker(first))
+
+    def unblock(self) -> None:
+        with self._lock:
+            self._lent -= 1
+
+    # -- internals -------------------------------------------------------------------------------
+    def _grow(self) -> tuple[ThreadJob | None, bool]:
+        """Under the lock: start a worker for waiting work if there is room (and its first job)."""
+        if self._closed or self._count >= self._max + self._lent:
+            return None, False
+        if self._urgent:
+            self._count += 1
+            return self._urgent.popleft(), True
+        if self._backlog:
+            self._count += 1
+            self._backlog -= 1
+            return None, True
+        return None, False
+
     def _detach(self) -> None:
+        """An abandoned worker leaves the pool; a replacement starts if work is waiting."""
         with self._lock:
             self._count -= 1
             self._abandoned += 1
+            first, spawn = self._grow()
+        if spawn:
+            self._spawn(_Worker(first))
 
-    def _work(self) -> None:
-        thread_id = threading.get_ident()
-        while True:
-            job = self._queue.get()
-            if job is None:
+    def _spawn(self, worker: _Worker) -> None:
+        self._supervisor.spawn(
+            "worker", lambda: self._work(worker), lambda crash: self._crashed(worker, crash)
+        )
+
+    def _crashed(self, worker: _Worker, crash: CrashError) -> bool:
+        """A worker died: fail the job it was running or delivering; restart it unless it
+        was leaving the pool (a queued job it was about to run is run by its successor)."""
+        held, worker.finishing = worker.finishing, None
+        if held is not None:
+            held._crashed(crash)
+        job = worker.job
+        if job is not None and job._state is not _State.QUEUED:
+            worker.job = None
+            job._crashed(crash)
+            if job._abandoned:  # its thread had left the pool already
+                worker.leaving = True
                 with self._lock:
-                    self._count -= 1
-                return
-            with contextlib.suppress(_Injected):  # defensive: a stray interrupt never kills us
-                job._run(thread_id)
+                    self._abandoned -= 1
+        return not worker.leaving
+
+    def _work(self, worker: _Worker) -> None:
+        set_lender(self)
+        thread_id = threading.get_ident()
+        if worker.job is None and not worker.waiting:  # restarted after dying mid-job
+            self._plan(worker)
+        while not worker.leaving:
+            job = worker.job
+            if job is None:
+                job = worker.job = self._queue.get()
+                worker.waiting = False
+                if job is None:
+                    with self._lock:
+                        self._count -= 1
+                    return
+            outcome = job._execute(thread_id)
             if job._abandoned:
+                worker.job, worker.leaving = None, True
                 with self._lock:
                     self._abandoned -= 1
                 return
-            with self._lock:
-                if self._closed:
-                    self._count -= 1
-                    return
+            worker.finishing = job
+            self._plan(worker)  # free before delivering: the next run finds this worker idle
+            if outcome is not None:
+                job._finish(outcome)
+            worker.finishing = None
+
+    def _plan(self, worker: _Worker) -> None:
+        """After a job: leave, take the next urgent job, or wait on the queue."""
+        stay, job = self._next()
+        worker.job, worker.waiting, worker.leaving = job, stay and job is None, not stay
+
+    def _next(self) -> tuple[bool, ThreadJob | None]:
+        """After a job: (False, None) to exit, else the next job (None: take one from the queue)."""
+        with self._lock:
+            if self._closed:
+                return True, None  # finish what is queued; close() queued one None per worker
+            if self._count > self._max + self._lent:
+                self._count -= 1
+                return False, None
+            if self._urgent:
+                return True, self._urgent.popleft()
+            if self._backlog:
+                self._backlog -= 1
+            else:
                 self._idle += 1
+            return True, None
+
+
+def _closed_error() -> CancelledError:
+    return CancelledError(
+        "the runtime is shut down: the attempt was not started",
+        details={"reason": "shutdown", "stopped": True, "stop": "not_started"},
+    )
 
 
 class ThreadEngine:
@@ -218,13 +384,19 @@ class ThreadEngine:
 
     name = "thread"
     observes_token = True
+    reports_start = True
 
     def __init__(self, pool: ThreadPool) -> None:
         self._pool = pool
 
-    def start(
-        self, call: Call, rctx: RunContext, on_done: Callable[[Outcome], None]
-    ) -> AttemptHandle:
+    def start(self, call: Call, rctx: RunContext, on_done: AttemptSink) -> AttemptHandle:
         spec = call.spec
         fn = functools.partial(call_sync, spec, call.instance, call.params, call.context, rctx)
-        return self._pool.submit(fn, on_done, interruptible=spec.interruptible, context=call.ctx)
+        return self._pool.submit(
+            fn,
+            on_done,
+            interruptible=spec.interruptible,
+            context=call.ctx,
+            on_start=on_done.started,
+            nested=call.parent is not None,
+        )

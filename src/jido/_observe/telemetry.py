@@ -236,15 +236,22 @@ class Tracker:
         self._emit("attempt.start", {}, {"attempt": attempt})
 
     def attempt_stop(
-        self, attempt: int, result: Mapping[str, Any] | None, error: JidoError | None
+        self,
+        attempt: int,
+        result: Mapping[str, Any] | None,
+        error: JidoError | None,
+        queued: float = 0.0,
     ) -> None:
         duration = time.monotonic() - self._attempt_t0
         meta: dict[str, Any] = {"attempt": attempt}
         _outcome(meta, error)
+        measurements = {"duration": duration}
+        if queued:
+            measurements["queued"] = queued
         if error is None:
-            self._emit("attempt.stop", {"duration": duration}, meta, lambda: {"result": result})
+            self._emit("attempt.stop", measurements, meta, lambda: {"result": result})
         else:
-            self._emit("attempt.exception", {"duration": duration}, meta)
+            self._emit("attempt.exception", measurements, meta)
             if isinstance(error, TimeoutError | CancelledError) and "stopped" in error.details:
                 self._stopped(attempt, error)
         if self._otel is not None:
@@ -371,13 +378,32 @@ def _outcome(meta: dict[str, Any], error: JidoError | None) -> None:
 
 
 def _call(ref: HandlerRef, event: Event) -> None:
+    """Call one handler; whatever it raises (any ``BaseException``) is contained.
+
+    A handler runs on whatever thread completes the run, often one of the runtime's own:
+    its exception never reaches the run or the thread. It is detached and logged. Only a
+    ``KeyboardInterrupt`` in the main thread (Ctrl-C) is let through.
+    """
     try:
         ref.handler(event)
-    except Exception:
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is _MAIN:
+            raise
         detach(ref)
         log.warning(
-            "jido telemetry handler %r raised on %s and was detached",
-            ref.handler,
+            "jido telemetry handler %s raised on %s and was detached",
+            _name_of(ref.handler),
             event.name,
-            exc_info=True,
+            exc_info=exc,
         )
+
+
+_MAIN = threading.main_thread()
+
+
+def _name_of(handler: object) -> str:
+    try:
+        name = getattr(handler, "__qualname__", None)
+    except BaseException:  # a hostile __getattr__
+        name = None
+    return name if isinstance(name, str) else type(handler).__qualname__

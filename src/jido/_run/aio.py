@@ -16,12 +16,13 @@ from typing import Any
 
 from jido._core.cancel import CancelReason, Token
 from jido._core.context import RunContext
-from jido._core.errors import JidoError
+from jido._core.errors import InternalError, JidoError
 from jido._run.attempt import TaskLink, call_async
 from jido._run.call import Call
 from jido._run.compensation import compensable, start_compensation
 from jido._run.outcome import Stopped
 from jido._run.ref import AsyncRef
+from jido._run.supervise import CrashError, Supervisor
 from jido._run.timers import TimerHandle
 
 __all__ = ["AsyncRun", "LoopThread"]
@@ -85,16 +86,16 @@ class AsyncRun:
                     break
                 finally:
                     self._end_attempt(guard, unlink)
-                delay = call.failed(attempt, error, cancelled=self._reason is not None)
+                delay, error = call.failed(attempt, error, cancelled=self._reason is not None)
                 await self._before_retry(link, error, attempt, delay)  # raises to give up
         except JidoError as exc:
             if ref is None:
                 raise
             ref._set_error(exc)
             return {}
-        except asyncio.CancelledError:  # the loop itself is going away
+        except BaseException as exc:  # the loop is going away (cancelled), or a bug
             if ref is not None:
-                ref._set_error(self.call.stop_error(CancelReason.SHUTDOWN, True, "cancelled", 0))
+                ref._set_error(_driver_stopped(self.call, exc))
             raise
         finally:
             if ref is not None:
@@ -130,7 +131,13 @@ class AsyncRun:
             if not ref.done():
                 ref._set_error(self.call.conclude(error, rctx.attempt, None))
 
-        return runtime._timers.call_at(when, abandon)
+        return runtime._timers.call_at(when, abandon, self.fail)
+
+    def fail(self, error: JidoError) -> None:
+        """Fail the run at once with ``error`` (jido lost track of it), and stop it."""
+        if self._ref is not None:
+            self._ref._set_error(error)
+        self.cancel(CancelReason.SHUTDOWN)
 
     async def _before_retry(
         self, link: TaskLink, error: JidoError, attempt: int, delay: float | None
@@ -162,8 +169,21 @@ class AsyncRun:
         """Deliver the outcome to ``ref``; ``guarded`` adds the blocked-loop backstop."""
         self._ref = ref
         self._guarded = guarded
-        ref._bind(self, ref._loop_thread)
+        ref._bind(self, ref._loop)
         return ref
+
+
+def _driver_stopped(call: Call, exc: BaseException) -> JidoError:
+    """The error of a run whose driver task was cancelled from outside, or died."""
+    if isinstance(exc, asyncio.CancelledError):
+        return call.stop_error(CancelReason.SHUTDOWN, True, "cancelled", 0)
+    action = call.spec.name
+    error = InternalError(
+        f"jido lost the run of action '{action}': its driver was stopped by {type(exc).__name__}",
+        details={"action": action, "exception": type(exc).__qualname__},
+    )
+    error.__cause__ = exc
+    return error
 
 
 async def _compensate(call: Call, error: JidoError) -> JidoError:
@@ -183,22 +203,30 @@ def _set_once(future: asyncio.Future[JidoError], value: JidoError) -> None:
 
 
 class LoopThread:
-    """An event loop on a daemon thread, for async work started from sync code."""
+    """An event loop on a supervised daemon thread, for async work started from sync code.
 
-    def __init__(self, name: str) -> None:
+    If the thread dies (an exception escaped the loop: a bug, or one raised into the
+    thread from outside), the supervisor runs the same loop again on a new thread: its
+    tasks carry on, and a run whose driver died with it has already failed with an
+    ``internal_error``.
+    """
+
+    def __init__(self, name: str, supervisor: Supervisor | None = None) -> None:
         self.loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        self.thread = threading.Thread(
-            target=self._serve, args=(ready,), name=f"{name}-loop", daemon=True
-        )
-        self.thread.start()
-        ready.wait()
-        self.thread_id = self.thread.ident
+        self._ready = threading.Event()
+        self._closing = False
+        self._supervisor = supervisor or Supervisor(name)
+        self.thread = self._supervisor.spawn("loop", self._serve, self._crashed)
+        self._ready.wait()
 
-    def _serve(self, ready: threading.Event) -> None:
+    def _serve(self) -> None:
+        self.thread = threading.current_thread()
         asyncio.set_event_loop(self.loop)
-        self.loop.call_soon(ready.set)
+        self.loop.call_soon(self._ready.set)
         self.loop.run_forever()
+
+    def _crashed(self, crash: CrashError) -> bool:
+        return not (self._closing or self.loop.is_closed())
 
     def spawn(
         self,
@@ -239,6 +267,7 @@ class LoopThread:
         """Cancel what is left on the loop, stop it and join its thread."""
         if self.loop.is_closed():
             return
+        self._closing = True
 
         async def cancel_all() -> None:
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]

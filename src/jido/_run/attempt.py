@@ -3,6 +3,9 @@
 ``call_sync`` is used by every sync execution (inline, worker thread, child process);
 ``call_async`` by every async one. Both raise :class:`Stopped` when the attempt's
 token was cancelled, and the driver turns that into a timeout or cancelled error.
+``call_sync`` lets a ``BaseException`` that is not an ``Exception`` through (inline it
+propagates as Python would; a worker thread turns it into the run's error);
+``call_async`` turns it into a non-retryable ``execution_error`` at once.
 """
 
 from __future__ import annotations
@@ -132,6 +135,12 @@ async def call_async(
         if link.settle() or token.reason is not None:
             raise Stopped("cooperative") from exc
         raise spec.wrap(exc) from exc
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt, GeneratorExit
+        if not _raised_by_action(link):
+            raise  # the coroutine is being closed from outside: let it close
+        if link.settle() or token.reason is not None:
+            raise Stopped("cooperative") from exc
+        raise spec.wrap(exc) from exc  # not retried; the loop and the caller carry on
     finally:
         if scope is not None:
             scope.exit(entered)
@@ -141,6 +150,14 @@ async def call_async(
     if link.settle() or token.reason is not None:
         raise Stopped("cooperative")
     return spec.finish(instance, result)
+
+
+def _raised_by_action(link: TaskLink) -> bool:
+    """True while the run's task is being stepped (not closed by the garbage collector)."""
+    try:
+        return asyncio.current_task() is link.task
+    except RuntimeError:  # no running loop: a close() from outside
+        return False
 
 
 def stop_error(

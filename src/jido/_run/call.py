@@ -7,10 +7,11 @@ import random
 import time
 from typing import TYPE_CHECKING, Any
 
-from jido._action.action import ActionSpec
+from jido._action.action import ActionSpec, describe
 from jido._core.cancel import CancelReason, Token
+from jido._core.clock import deadline_after
 from jido._core.context import RunContext
-from jido._core.errors import JidoError
+from jido._core.errors import ConfigError, JidoError
 from jido._core.options import RunOptions
 from jido._core.policy import next_delay
 from jido._run.attempt import stop_error
@@ -71,10 +72,11 @@ class Call:
         self.rng: random.Random | None = None
 
     def attempt_deadline(self, now: float) -> float | None:
+        """The deadline of an attempt that starts executing at ``now`` (the run's, if sooner)."""
         timeout = self.opts.timeout
         if timeout is None:
             return self.deadline
-        deadline = now + timeout
+        deadline = deadline_after(now, timeout)
         return deadline if self.deadline is None or deadline < self.deadline else self.deadline
 
     def begin_attempt(
@@ -96,30 +98,41 @@ class Call:
             rctx._scope = tracker.scope()
         return rctx
 
-    def succeeded(self, attempt: int, result: dict[str, Any]) -> dict[str, Any]:
+    def succeeded(
+        self, attempt: int, result: dict[str, Any], queued: float = 0.0
+    ) -> dict[str, Any]:
         tracker = self.tracker
         if tracker is not None:
-            tracker.attempt_stop(attempt, result, None)
+            tracker.attempt_stop(attempt, result, None, queued)
             tracker.run_stop(result, None, attempt)
         return result
 
-    def failed(self, attempt: int, error: JidoError, cancelled: bool = False) -> float | None:
-        """Report a failed attempt; the delay before the next one, or None to give up."""
+    def failed(
+        self, attempt: int, error: JidoError, cancelled: bool = False, queued: float = 0.0
+    ) -> tuple[float | None, JidoError]:
+        """Report a failed attempt: the delay before the next one (None to give up), and
+        the error to give up with (the attempt's, or the ``config_error`` of a broken
+        ``retry_on`` predicate)."""
+        if queued:
+            error.details["queued"] = round(queued, 6)
         tracker = self.tracker
         if tracker is not None:
-            tracker.attempt_stop(attempt, None, error)
+            tracker.attempt_stop(attempt, None, error, queued)
         if cancelled:
-            return None
+            return None, error
         policy = self.opts.retry
         if self.rng is None and policy.seed is not None:
             self.rng = policy.rng()
-        delay = next_delay(policy, error, attempt, time.monotonic(), self.deadline, self.rng)
+        try:
+            delay = next_delay(policy, error, attempt, time.monotonic(), self.deadline, self.rng)
+        except BaseException as exc:  # the retry_on predicate raised: the run stops here
+            return None, retry_on_failed(self.spec.name, error, exc)
         if delay is not None:
             if testing_flags.no_backoff:
                 delay = 0.0
             if tracker is not None:
                 tracker.retry(attempt, delay, error)
-        return delay
+        return delay, error
 
     def conclude(self, error: JidoError, attempts: int, compensated: JidoError | None) -> JidoError:
         """The error the run ends with: the compensation outcome if any, with the attempt count."""
@@ -142,3 +155,16 @@ class Call:
             mechanism=mechanism,
             attempt=attempt,
         )
+
+
+def retry_on_failed(action: str, error: JidoError, exc: BaseException) -> ConfigError:
+    """The error a run ends with when its ``retry_on`` predicate raised: never retried,
+    the predicate's exception as ``__cause__``, the attempt's error as ``__context__``."""
+    failure = ConfigError(
+        f"Action '{action}' stopped: its retry_on predicate raised {describe(exc)} "
+        f"(deciding on an error of type {error.type!r})",
+        details={"action": action, "option": "retry_on", "error_type": error.type},
+    )
+    failure.__cause__ = exc
+    failure.__context__ = error
+    return failure

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from jido._core.cancel import CancelReason, Token
-from jido._core.errors import JidoError
+from jido._core.context import RunContext
+from jido._core.errors import InternalError, JidoError
 from jido._run.call import Call
 from jido._run.compensation import compensable, start_compensation
 from jido._run.engine import AttemptHandle, Engine
@@ -33,16 +34,47 @@ class _Phase(enum.Enum):
 
 
 class _Attempt:
-    __slots__ = ("deadline", "handle", "number", "phase", "timer", "token", "unlink")
+    __slots__ = (
+        "deadline",
+        "handle",
+        "number",
+        "phase",
+        "queued",
+        "rctx",
+        "timer",
+        "token",
+        "unlink",
+    )
 
-    def __init__(self, number: int, deadline: float | None) -> None:
+    def __init__(self, number: int) -> None:
         self.number = number
-        self.deadline = deadline
+        self.deadline: float | None = None
         self.token = Token()
         self.phase = _Phase.RUNNING
+        self.queued = 0.0
         self.handle: AttemptHandle | None = None
+        self.rctx: RunContext | None = None
         self.timer: Any = None
         self.unlink: Callable[[CancelReason], None] | None = None
+
+
+class _Sink:
+    """What an engine reports one attempt to (see :class:`~jido._run.engine.AttemptSink`)."""
+
+    __slots__ = ("att", "run")
+
+    def __init__(self, run: EngineRun, att: _Attempt) -> None:
+        self.run = run
+        self.att = att
+
+    def __call__(self, outcome: Outcome) -> None:
+        self.run._done(self.att, outcome)
+
+    def started(self, waited: float) -> None:
+        self.run._started(self.att, waited)
+
+    def fail(self, error: JidoError) -> None:
+        self.run.crash(error)
 
 
 class EngineRun:
@@ -54,6 +86,7 @@ class EngineRun:
         self.ref = ref
         self.timers = call.runtime._timers
         self.stop_timeout = call.runtime.stop_timeout
+        self._reports_start = bool(getattr(engine, "reports_start", False))
         self._lock = threading.Lock()
         self._attempt: _Attempt | None = None
         self._count = 0
@@ -76,10 +109,28 @@ class EngineRun:
             self._delay_timer = None
         if waiting is not None:
             waiting.cancel()
-            error = self.call.stop_error(reason, True, "not_started", self._count)
-            self._finish_error(self.call.conclude(error, self._count, None))
+            self._finish_error(self.call.stop_error(reason, True, "not_started", self._count), None)
         elif att is not None:
             att.token.cancel(reason)
+
+    def crash(self, error: JidoError) -> None:
+        """Fail the run at once with ``error`` (jido lost track of it), and stop its work."""
+        with self._lock:
+            if self.ref.done():
+                return
+            concluded, self._finished = self._finished, True
+            self._reason = self._reason or CancelReason.SHUTDOWN
+            att = self._attempt
+            waiting, self._delay_timer = self._delay_timer, None
+        if waiting is not None:
+            waiting.cancel()
+        try:
+            if not concluded:
+                self.call.conclude(error, self._count, None)
+        finally:
+            self.ref._set_error(error)
+            if att is not None:
+                att.token.cancel(CancelReason.SHUTDOWN)
 
     # -- attempts --------------------------------------------------------------------------------
     def _launch(self) -> None:
@@ -89,32 +140,54 @@ class EngineRun:
             if self._reason is not None or self._finished:
                 return
             self._count += 1
-            att = _Attempt(self._count, call.attempt_deadline(time.monotonic()))
-            self._attempt = att
+            att = self._attempt = _Attempt(self._count)
+        if self.timers.closed:  # a retry after the runtime shut down
+            self._done(att, (False, Stopped("not_started")))
+            return
+        # an engine that reports the start gets the attempt's timeout then; until then
+        # only the run's deadline (total_timeout, a parent's) bounds the wait for a worker
+        now = time.monotonic()
+        att.deadline = call.deadline if self._reports_start else call.attempt_deadline(now)
         if call.parent is not None:
             att.unlink = call.parent.token.link_child(att.token)
-        rctx = call.begin_attempt(att.number, att.deadline, att.token)
+        rctx = att.rctx = call.begin_attempt(att.number, att.deadline, att.token)
+        if att.deadline is not None:
+            att.timer = self.timers.call_at(att.deadline, lambda: _expire(att.token), self.crash)
         try:
-            att.handle = self.engine.start(call, rctx, lambda outcome: self._done(att, outcome))
-        except JidoError as exc:
-            self._done(att, (False, exc))
+            att.handle = self.engine.start(call, rctx, _Sink(self, att))
+        except Exception as exc:
+            self._done(att, (False, exc if isinstance(exc, JidoError) else _not_started(exc)))
             return
         att.token.on_cancel(lambda reason: self._stop(att))
-        if att.deadline is not None:
-            att.timer = self.timers.call_at(att.deadline, lambda: _expire(att.token))
+
+    def _started(self, att: _Attempt, waited: float) -> None:
+        """On the worker, before the action: the attempt's own timeout starts now."""
+        att.queued = waited
+        deadline = self.call.attempt_deadline(time.monotonic())
+        if deadline is None or deadline == att.deadline:
+            return
+        att.deadline = deadline
+        assert att.rctx is not None
+        att.rctx.deadline = deadline
+        earlier, att.timer = (
+            att.timer,
+            self.timers.call_at(deadline, lambda: _expire(att.token), self.crash),
+        )
+        if earlier is not None:  # the run's deadline is later: the attempt's comes first
+            earlier.cancel()
 
     def _stop(self, att: _Attempt) -> None:
         with self._lock:
             if att.phase is not _Phase.RUNNING or att.handle is None:
                 return
             att.phase = _Phase.STOPPING
-        handle, grace = att.handle, self.stop_timeout / 5
+        handle, grace, timers = att.handle, self.stop_timeout / 5, self.timers
         if self.engine.observes_token:  # a chance to stop by itself, then an interrupt
-            self.timers.call_later(grace, lambda: self._interrupt(att, handle))
-            self.timers.call_later(self.stop_timeout, lambda: self._escalate(att))
+            timers.call_later(grace, lambda: self._interrupt(att, handle), self.crash)
+            timers.call_later(self.stop_timeout, lambda: self._escalate(att), self.crash)
         else:  # it cannot see the token: interrupt now, kill soon after
             handle.interrupt()
-            self.timers.call_later(grace, lambda: self._escalate(att))
+            timers.call_later(grace, lambda: self._escalate(att), self.crash)
 
     def _interrupt(self, att: _Attempt, handle: AttemptHandle) -> None:
         if att.phase is _Phase.STOPPING and not att.token.observed:
@@ -124,7 +197,7 @@ class EngineRun:
         if att.phase is not _Phase.STOPPING or att.handle is None:
             return
         wait = self.stop_timeout if att.handle.kill() else self.stop_timeout / 5
-        self.timers.call_later(wait, lambda: self._abandon(att))
+        self.timers.call_later(wait, lambda: self._abandon(att), self.crash)
 
     def _abandon(self, att: _Attempt) -> None:
         if att.phase is not _Phase.STOPPING or att.handle is None or not att.handle.abandon():
@@ -133,30 +206,49 @@ class EngineRun:
             if att.phase is not _Phase.STOPPING:
                 return
             att.phase = _Phase.DONE
-        self._failed(att, self.call.stop_error(att.token.reason, False, "abandoned", att.number))
+        self._failed(att, self._stop_error(att, att.token.reason, False, "abandoned"))
 
     def _done(self, att: _Attempt, outcome: Outcome) -> None:
         with self._lock:
-            phase = att.phase
-            if phase is _Phase.DONE:
+            if att.phase is _Phase.DONE:
                 return
             att.phase = _Phase.DONE
         if att.timer is not None:
             att.timer.cancel()
         ok, value = outcome
-        if att.token.reason is not None:
+        reason = att.token.reason
+        if reason is None and isinstance(value, Stopped) and value.mechanism == "not_started":
+            reason = CancelReason.SHUTDOWN  # the engine dropped it unasked: it was shut down
+        if reason is not None:
             mechanism = value.mechanism if isinstance(value, Stopped) else "cooperative"
-            self._failed(att, self.call.stop_error(att.token.reason, True, mechanism, att.number))
+            self._failed(att, self._stop_error(att, reason, True, mechanism))
         elif ok:
             self._unlink(att)
-            self._finish(self.call.succeeded(att.number, value))
+            if not self._finished:
+                self._finish(self.call.succeeded(att.number, value, att.queued))
         else:
             error = value if isinstance(value, JidoError) else self.call.spec.wrap(value)
             self._failed(att, error)
 
+    def _stop_error(
+        self, att: _Attempt, reason: CancelReason | None, stopped: bool, mechanism: str
+    ) -> JidoError:
+        error = self.call.stop_error(reason, stopped, mechanism, att.number)
+        if mechanism == "not_started" and reason is CancelReason.TIMEOUT:
+            error.message = (
+                f"Action '{self.call.spec.name}' was not started: its run deadline passed "
+                "while it waited for a free worker"
+            )
+            error.args = (error.message,)
+        return error
+
     def _failed(self, att: _Attempt, error: JidoError) -> None:
         self._unlink(att)
-        delay = self.call.failed(att.number, error, cancelled=self._reason is not None)
+        if self._finished:
+            return
+        delay, error = self.call.failed(
+            att.number, error, cancelled=self._reason is not None, queued=att.queued
+        )
         if delay is None:
             self._give_up(error)
             return
@@ -166,7 +258,7 @@ class EngineRun:
             else:
                 cancelled = False
                 if delay:
-                    self._delay_timer = self.timers.call_later(delay, self._launch)
+                    self._delay_timer = self.timers.call_later(delay, self._launch, self.crash)
         if cancelled:
             self._give_up(error)
         elif not delay:
@@ -180,24 +272,32 @@ class EngineRun:
 
     # -- the end ---------------------------------------------------------------------------------
     def _give_up(self, error: JidoError) -> None:
-        call, count = self.call, self._count
-        if not compensable(call, error):
-            self._finish_error(call.conclude(error, count, None))
+        if not compensable(self.call, error):
+            self._finish_error(error, None)
             return
-        start_compensation(
-            call, error, lambda done: self._finish_error(call.conclude(error, count, done))
-        )
+        start_compensation(self.call, error, lambda done: self._finish_error(error, done))
 
     def _finish(self, result: dict[str, Any]) -> None:
         with self._lock:
             self._finished = True
         self.ref._set_result(result)
 
-    def _finish_error(self, error: JidoError) -> None:
+    def _finish_error(self, error: JidoError, compensated: JidoError | None) -> None:
         with self._lock:
+            if self._finished:
+                return
             self._finished = True
-        self.ref._set_error(error)
+        self.ref._set_error(self.call.conclude(error, self._count, compensated))
 
 
 def _expire(token: Token) -> None:
     token.cancel(CancelReason.TIMEOUT)
+
+
+def _not_started(exc: Exception) -> InternalError:
+    error = InternalError(
+        f"the engine could not start the attempt ({type(exc).__name__})",
+        details={"exception": type(exc).__qualname__},
+    )
+    error.__cause__ = exc
+    return error

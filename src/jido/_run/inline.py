@@ -1,11 +1,16 @@
-"""The inline driver: a sync action's attempts in the caller's thread, with no time limit."""
+"""The inline driver: a sync action's attempts in the caller's thread, with no time limit.
+
+A ``BaseException`` that is not an ``Exception`` (``SystemExit``, ``KeyboardInterrupt``,
+``GeneratorExit``) raised by the action propagates as Python would: this is the
+caller's own thread.
+"""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from jido._core.cancel import CancelReason, Token
+from jido._core.clock import sleep
 from jido._core.context import RunContext
 from jido._core.errors import JidoError
 from jido._run.attempt import call_sync
@@ -50,7 +55,7 @@ def run_inline(call: Call) -> dict[str, Any]:
         finally:
             if unlink is not None and parent is not None:
                 parent.token.remove_callback(unlink)
-        delay = call.failed(attempt, error)
+        delay, error = call.failed(attempt, error)
         if delay is None:
             raise call.conclude(error, attempt, compensate_blocking(call, error))
         if delay and _sleep_cancelled(parent, delay):
@@ -60,6 +65,6 @@ def run_inline(call: Call) -> dict[str, Any]:
 
 def _sleep_cancelled(parent: RunContext | None, delay: float) -> bool:
     if parent is None:
-        time.sleep(delay)
+        sleep(delay)
         return False
     return parent.token.wait(delay)

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import threading
+import time
 from collections.abc import Callable, Generator
 from typing import Any, Protocol
 
 from jido._core.cancel import CancelReason
+from jido._core.clock import MAX_WAIT, deadline_after, wait_slice
+from jido._core.context import current_or_none
 from jido._core.errors import CancelledError, ConfigError, JidoError, TimeoutError
+from jido._run.blocking import lender
 
 __all__ = ["AsyncRef", "Control"]
 
@@ -46,7 +51,7 @@ class AsyncRef:
         "_done",
         "_grace",
         "_lock",
-        "_loop_thread",
+        "_loop",
         "_ok",
         "_override",
         "_value",
@@ -67,7 +72,8 @@ class AsyncRef:
         self._callbacks: list[Callable[[AsyncRef], None]] | None = None
         self._control: Control | None = None
         self._override: Callable[[JidoError], JidoError] | None = None
-        self._loop_thread: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The event loop the run is driven on (waiting for it there would deadlock)."""
 
     def __repr__(self) -> str:
         state = "pending" if not self._done else ("done" if self._ok else "failed")
@@ -89,9 +95,11 @@ class AsyncRef:
         ``jido.TimeoutError`` is raised whose ``details["stopped"]`` says whether the work
         was confirmed stopped.
         """
-        if not self._wait(timeout):
-            assert timeout is not None
-            self._stop(CancelReason.TIMEOUT, _await_timeout_error(self, timeout))
+        if not self._done:
+            timeout = _check_wait(timeout)
+            if not self._wait(timeout):
+                assert timeout is not None
+                self._stop(CancelReason.TIMEOUT, _await_timeout_error(self, timeout))
         return self._outcome()
 
     def cancel(self) -> None:
@@ -102,6 +110,15 @@ class AsyncRef:
         """
         if not self._done:
             self._stop(CancelReason.CALLER, None)
+
+    def _abandon_wait(self) -> None:
+        """The waiter went away (it was itself cancelled or interrupted): stop the run.
+
+        The reason is ``parent`` when the waiter is a running action that was told to
+        stop (its nested run goes with it), ``caller`` otherwise.
+        """
+        if not self._done:
+            self._stop(waiter_reason(), None)
 
     def exception(self) -> JidoError | None:
         """The error the run failed with, None if it succeeded. Raises if still running."""
@@ -128,14 +145,14 @@ class AsyncRef:
                 yield from future.__await__()
             except asyncio.CancelledError:
                 if not self._done and self._control is not None:
-                    self._control.cancel(CancelReason.CALLER)
+                    self._control.cancel(waiter_reason())
                 raise
         return self._outcome()
 
     # -- driver side -----------------------------------------------------------------------------
-    def _bind(self, control: Control, loop_thread: int | None) -> None:
+    def _bind(self, control: Control, loop: asyncio.AbstractEventLoop | None) -> None:
         self._control = control
-        self._loop_thread = loop_thread
+        self._loop = loop
 
     def _set_result(self, value: dict[str, Any]) -> None:
         self._complete(True, value)
@@ -168,7 +185,7 @@ class AsyncRef:
         with self._lock:
             if self._done:
                 return True
-            if self._loop_thread == threading.get_ident():
+            if self._loop is not None and asyncio._get_running_loop() is self._loop:
                 raise ConfigError(
                     "waiting for this run would block the event loop it runs on; use `await ref`"
                 )
@@ -177,8 +194,15 @@ class AsyncRef:
             if self._waiters is None:
                 self._waiters = []
             self._waiters.append(waiter)
-        if waiter.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
-            return True
+        pool = lender()
+        if pool is not None:  # a worker waiting for a run lends its slot meanwhile
+            pool.block()
+        try:
+            if _acquire(waiter, timeout):
+                return True
+        finally:
+            if pool is not None:
+                pool.unblock()
         with self._lock:
             if self._waiters and waiter in self._waiters:
                 self._waiters.remove(waiter)
@@ -193,10 +217,50 @@ class AsyncRef:
                 self._override = lambda err: _merge_stop(override, err)
         if self._control is not None:
             self._control.cancel(reason)
-        if self._loop_thread == threading.get_ident():
+        if self._loop is not None and asyncio._get_running_loop() is self._loop:
             return
         if not self._wait(self._grace):
             self._complete(False, _abandoned_error(self, reason))
+
+
+def waiter_reason() -> CancelReason:
+    """Why a run is stopped when whoever waits for it goes away: ``parent`` if the
+    waiter is a running action that was itself told to stop, else ``caller``."""
+    ctx = current_or_none()
+    if ctx is not None and ctx.cancel_reason is not None:
+        return CancelReason.PARENT
+    return CancelReason.CALLER
+
+
+def _check_wait(timeout: object) -> float | None:
+    """A wait in seconds: None (forever) or a number >= 0, ``inf`` included."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise ConfigError(
+            f"timeout must be a number of seconds or None, got {type(timeout).__name__}",
+            details={"option": "timeout"},
+        )
+    try:
+        seconds = float(timeout)
+    except OverflowError:  # an int too large for a float: forever, in practice
+        return math.inf
+    if math.isnan(seconds) or seconds < 0:
+        raise ConfigError("timeout must be >= 0 seconds", details={"option": "timeout"})
+    return seconds
+
+
+def _acquire(waiter: threading.Lock, timeout: float | None) -> bool:
+    """``waiter.acquire`` for any wait (a huge one in slices the platform accepts)."""
+    if timeout is None:
+        return waiter.acquire()
+    if timeout <= MAX_WAIT:
+        return waiter.acquire(timeout=timeout)
+    end = deadline_after(time.monotonic(), timeout)
+    while not waiter.acquire(timeout=wait_slice(end - time.monotonic())):
+        if time.monotonic() >= end:
+            return False
+    return True
 
 
 def _await_timeout_error(ref: AsyncRef, timeout: float) -> JidoError:

@@ -1,4 +1,10 @@
-"""One timer thread per runtime: attempt deadlines, stop escalation and retry delays."""
+"""One supervised timer thread per runtime: attempt deadlines, stop escalation, retry delays.
+
+Any deadline works, however far away: waits are cut into slices the clock accepts.
+A callback that raises (a jido bug) fails the run that owns it, never the thread; if
+the thread itself dies it is restarted over the same heap (see ``supervise.py``), and
+the run whose callback was running fails with an ``internal_error``.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +15,30 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["TimerHandle", "Timers"]
+from jido._core.clock import wait_slice
+from jido._core.errors import InternalError, JidoError
+from jido._run.supervise import CrashError, Supervisor
+
+__all__ = ["Owner", "TimerHandle", "Timers"]
 
 log = logging.getLogger("jido")
 
 _COMPACT_AT = 512
 
+Owner = Callable[[JidoError], None]
+"""Fails the run a timer belongs to, when its callback cannot run."""
+
 
 class TimerHandle:
-    __slots__ = ("_timers", "callback", "when")
+    __slots__ = ("_timers", "callback", "owner", "when")
 
-    def __init__(self, timers: Timers, when: float, callback: Callable[[], None]) -> None:
+    def __init__(
+        self, timers: Timers, when: float, callback: Callable[[], None], owner: Owner | None
+    ) -> None:
         self._timers = timers
         self.when = when
         self.callback: Callable[[], None] | None = callback
+        self.owner = owner
 
     def cancel(self) -> None:
         if self.callback is not None:
@@ -31,26 +47,40 @@ class TimerHandle:
 
 
 class Timers:
-    """A heap of monotonic deadlines served by one lazily started daemon thread.
+    """A heap of monotonic deadlines served by one lazily started, supervised thread.
 
     Callbacks run on the timer thread and must be short (they hand work elsewhere).
+    After :meth:`close` new timers are inert: the runtime is gone and nothing waits.
     """
 
-    def __init__(self, name: str) -> None:
-        self._name = name
+    def __init__(self, name: str, supervisor: Supervisor | None = None) -> None:
+        self._supervisor = supervisor or Supervisor(name)
         self._heap: list[tuple[float, int, TimerHandle]] = []
         self._seq = itertools.count()
         self._cond = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
         self._closed = False
         self._cancelled = 0
+        self._batch: list[TimerHandle] = []
+        self._running: TimerHandle | None = None
 
-    def call_at(self, when: float, callback: Callable[[], None]) -> TimerHandle:
-        """Run ``callback`` at ``when`` on the ``time.monotonic()`` clock."""
-        handle = TimerHandle(self, when, callback)
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def call_at(
+        self, when: float, callback: Callable[[], None], owner: Owner | None = None
+    ) -> TimerHandle:
+        """Run ``callback`` at ``when`` on the ``time.monotonic()`` clock.
+
+        ``owner(error)`` is told when the callback cannot run (it raised, or the thread
+        died while running it).
+        """
+        handle = TimerHandle(self, when, callback, owner)
         with self._cond:
             if self._closed:
-                raise RuntimeError("timers are closed")
+                handle.callback = None
+                return handle
             if self._cancelled > _COMPACT_AT and 2 * self._cancelled > len(self._heap):
                 self._compact()
             wake = not self._heap or when < self._heap[0][0]
@@ -61,8 +91,10 @@ class Timers:
                 self._cond.notify()
         return handle
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
-        return self.call_at(time.monotonic() + delay, callback)
+    def call_later(
+        self, delay: float, callback: Callable[[], None], owner: Owner | None = None
+    ) -> TimerHandle:
+        return self.call_at(time.monotonic() + delay, callback, owner)
 
     def _compact(self) -> None:
         """Drop cancelled entries (deadlines of runs that finished long before them)."""
@@ -80,22 +112,39 @@ class Timers:
             thread.join(timeout=1.0)
 
     def _start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name=f"{self._name}-timers", daemon=True)
-        self._thread.start()
+        self._thread = self._supervisor.spawn("timers", self._loop, self._crashed)
 
     def _loop(self) -> None:
+        self._thread = threading.current_thread()
         while True:
             due = self._next_due()
             if due is None:
                 return
-            for handle in due:
+            self._batch = due
+            while due:
+                handle = self._running = due.pop()
                 callback = handle.callback
-                if callback is None:
-                    continue
-                try:
-                    callback()
-                except Exception:  # pragma: no cover - a bug in jido; keep the timer alive
-                    log.exception("jido timer callback failed")
+                if callback is not None:
+                    try:
+                        callback()
+                    except BaseException as exc:
+                        _lost(handle, exc)
+                self._running = None
+
+    def _crashed(self, crash: CrashError) -> bool:
+        """The thread died: fail the run of the callback it was running, keep the rest."""
+        lost, self._running = self._running, None
+        if lost is not None and lost.owner is not None:
+            lost.owner(crash())
+        with self._cond:
+            for handle in self._batch:  # due but not yet run: run them on the new thread
+                heapq.heappush(self._heap, (handle.when, next(self._seq), handle))
+            self._batch = []
+            self._thread = None
+            if self._closed:
+                return False
+            self._thread = threading.current_thread()  # call_at must not start a second one
+        return True
 
     def _next_due(self) -> list[TimerHandle] | None:
         with self._cond:
@@ -108,7 +157,7 @@ class Timers:
                     continue
                 now = time.monotonic()
                 if heap[0][0] > now:  # cancelled entries stay until due: no wake-up per run
-                    self._cond.wait(heap[0][0] - now)
+                    self._cond.wait(wait_slice(heap[0][0] - now))
                     continue
                 due = []
                 while heap and heap[0][0] <= now:
@@ -118,4 +167,21 @@ class Timers:
                     else:
                         self._cancelled -= 1
                 if due:
+                    due.reverse()  # run in deadline order, popping from the end
                     return due
+
+
+def _lost(handle: TimerHandle, exc: BaseException) -> None:
+    """A callback raised: a jido bug. Log it and fail the run it belongs to."""
+    log.error("jido timer callback failed", exc_info=exc)
+    if handle.owner is None:
+        return
+    error = InternalError(
+        f"jido lost track of this run: one of its timers failed ({type(exc).__name__})",
+        details={"thread": "timers", "exception": type(exc).__qualname__},
+    )
+    error.__cause__ = exc
+    try:
+        handle.owner(error)
+    except BaseException:  # pragma: no cover - the owner's failure path itself broke
+        log.exception("jido could not fail the run of a broken timer")

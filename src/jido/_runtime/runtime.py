@@ -17,6 +17,7 @@ from typing import Any, Unpack
 
 from jido._action.action import ActionSpec, spec_of
 from jido._core.cancel import CancelReason
+from jido._core.clock import deadline_after
 from jido._core.context import _CURRENT
 from jido._core.errors import ConfigError, InvalidAsyncRefError, JidoError, TimeoutError
 from jido._core.normalize import normalize_context
@@ -29,6 +30,7 @@ from jido._run.driver import EngineRun
 from jido._run.engine import Engine
 from jido._run.inline import run_inline
 from jido._run.ref import AsyncRef
+from jido._run.supervise import Supervisor
 from jido._run.timers import Timers
 from jido._runtime.config import SETTINGS, RunKwargs, new_run_id
 
@@ -89,9 +91,10 @@ class Runtime:
         RunOptions().merge(self._defaults)
         self._max_processes = max_processes or os.cpu_count() or 2
         self._start_method = start_method
-        self._pool = ThreadPool(name, max_threads)
+        self._supervisor = Supervisor(name)
+        self._pool = ThreadPool(name, max_threads, self._supervisor)
         self._thread_engine: Engine = ThreadEngine(self._pool)
-        self._timers = Timers(name)
+        self._timers = Timers(name, self._supervisor)
         self._lock = threading.Lock()
         self._loop_thread: LoopThread | None = None
         self._processes: Any = None
@@ -217,10 +220,13 @@ class Runtime:
         return self._closed
 
     def stats(self) -> dict[str, Any]:
-        """Live counts: worker threads, idle, abandoned, runs in flight, child processes."""
+        """Live counts: worker threads (``threads``, ``idle``, ``abandoned``), attempts
+        waiting for a free worker (``queued``), runs in flight, child processes, and how
+        many times one of the runtime's own threads died and was restarted (``restarts``)."""
         stats: dict[str, Any] = dict(self._pool.stats())
         stats["in_flight"] = len(self._active)
         stats["processes"] = self._processes.size() if self._processes is not None else 0
+        stats["restarts"] = self._supervisor.restarts
         return stats
 
     # -- internals -------------------------------------------------------------------------------
@@ -291,10 +297,10 @@ class Runtime:
     def _grace(self) -> float:
         return 2 * self.stop_timeout + 0.5
 
-    def _track(self, call: Call, loop_thread: int | None) -> AsyncRef:
+    def _track(self, call: Call, loop: asyncio.AbstractEventLoop | None) -> AsyncRef:
         ref = AsyncRef(call.spec.name, call.run_id, self._grace())
         self._active.add(ref)
-        ref._loop_thread = loop_thread
+        ref._loop = loop
         return ref
 
     def _start_engine(self, call: Call) -> AsyncRef:
@@ -309,14 +315,15 @@ class Runtime:
     def _start_on_loop(self, call: Call) -> AsyncRef:
         loop = self._loop()
         run = AsyncRun(call)
-        ref = run.bind(self._track(call, loop.thread_id), guarded=True)
+        ref = run.bind(self._track(call, loop.loop), guarded=True)
         loop.spawn(run.drive, contextvars.copy_context())
         return ref
 
     def _start_here(self, call: Call) -> AsyncRef:
         run = AsyncRun(call)
-        ref = run.bind(self._track(call, threading.get_ident()), guarded=False)
-        asyncio.get_running_loop().create_task(run.drive())
+        running = asyncio.get_running_loop()
+        ref = run.bind(self._track(call, running), guarded=False)
+        running.create_task(run.drive())  # noqa: RUF006 - kept alive by ref (in _active) -> run
         return ref
 
     def _engine(self, call: Call) -> Engine:
@@ -341,14 +348,14 @@ class Runtime:
             if self._closed:
                 raise ConfigError(f"runtime {self.name!r} is shut down")
             if self._loop_thread is None:
-                self._loop_thread = LoopThread(self.name)
+                self._loop_thread = LoopThread(self.name, self._supervisor)
             return self._loop_thread
 
 
 def _run_deadline(opts: RunOptions, parent: Any, name: str) -> float | None:
     now = time.monotonic()
     total = opts.retry.total_timeout
-    deadline = now + total if total else None
+    deadline = deadline_after(now, total) if total else None
     if parent is not None and parent.deadline is not None:
         if parent.deadline <= now:
             raise TimeoutError(
@@ -369,8 +376,8 @@ def _wait(ref: AsyncRef) -> dict[str, Any]:
     try:
         return ref.result(timeout=None)
     except BaseException as exc:
-        if not ref.done() and not isinstance(exc, JidoError):  # KeyboardInterrupt while waiting
-            ref.cancel()
+        if not ref.done() and not isinstance(exc, JidoError):  # interrupted while waiting
+            ref._abandon_wait()
         raise
 
 

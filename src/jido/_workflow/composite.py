@@ -162,7 +162,7 @@ class _Forward:
 
 def _relay(inner: AsyncRef, grace: float) -> AsyncRef:
     outer = AsyncRef(inner.action, inner.run_id, grace)
-    outer._bind(_Forward(inner), inner._loop_thread)
+    outer._bind(_Forward(inner), inner._loop)
     inner.add_done_callback(_deliver_to(outer))
     return outer
 
