@@ -114,7 +114,11 @@ class ThreadJob:
         after True, the outcome is never delivered.
         """
         with self._lock:
-            if self._state is _State.DONE:
+            state = self._state
+            if state is _State.QUEUED:  # never started: drop it, no thread to give up
+                self._state = _State.CANCELLED
+                return True
+            if state is not _State.RUNNING:  # finished, or dropped (its outcome delivered)
                 return False
             self._abandoned = True
         self._pool._detach()

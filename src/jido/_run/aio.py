@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import logging
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -26,6 +27,8 @@ from jido._run.supervise import CrashError, Supervisor
 from jido._run.timers import TimerHandle
 
 __all__ = ["AsyncRun", "LoopThread"]
+
+log = logging.getLogger("jido")
 
 
 class AsyncRun:
@@ -94,9 +97,12 @@ class AsyncRun:
             ref._set_error(exc)
             return {}
         except BaseException as exc:  # the loop is going away (cancelled), or a bug
-            if ref is not None:
-                ref._set_error(_driver_stopped(self.call, exc))
-            raise
+            if ref is None:
+                raise
+            ref._set_error(_driver_stopped(self.call, exc))
+            if not self._guarded or isinstance(exc, asyncio.CancelledError):
+                raise  # the caller's own loop: as Python would
+            return {}  # contained: the runtime's loop thread carries on
         finally:
             if ref is not None:
                 self.call.runtime._active.discard(ref)
@@ -177,6 +183,7 @@ def _driver_stopped(call: Call, exc: BaseException) -> JidoError:
     """The error of a run whose driver task was cancelled from outside, or died."""
     if isinstance(exc, asyncio.CancelledError):
         return call.stop_error(CancelReason.SHUTDOWN, True, "cancelled", 0)
+    log.error("jido run driver died", exc_info=exc)
     action = call.spec.name
     error = InternalError(
         f"jido lost the run of action '{action}': its driver was stopped by {type(exc).__name__}",

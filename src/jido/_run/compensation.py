@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from jido._action.action import ActionSpec, describe
 from jido._core.errors import CancelledError, CompensationError, JidoError, TimeoutError
+from jido._run.blocking import lender
 from jido._run.outcome import Stopped
 
 if TYPE_CHECKING:
@@ -38,7 +39,14 @@ def compensate_blocking(call: Call, error: JidoError) -> JidoError | None:
         done.set()
 
     start_compensation(call, error, finished)
-    done.wait()
+    pool = lender()
+    if pool is not None:  # a nested inline run on a worker: lend the slot while waiting
+        pool.block()
+    try:
+        done.wait()
+    finally:
+        if pool is not None:
+            pool.unblock()
     return box[0]
 
 
@@ -65,21 +73,25 @@ def start_compensation(
                 tracker.compensation_stop(outcome)
             on_result(outcome)
 
-    if spec.is_async_on_error:
-        call.runtime._loop().compensate(method, call.params, error, call.context, timeout, report)
-        return
-
     def run() -> Any:
         return method(call.params, error, call.context)
 
-    job = call.runtime._pool.submit(run, lambda outcome: report(*outcome), context=call.ctx)
+    try:
+        if spec.is_async_on_error:
+            loop = call.runtime._loop()
+            loop.compensate(method, call.params, error, call.context, timeout, report)
+            return
+        job = call.runtime._pool.submit(run, lambda outcome: report(*outcome), context=call.ctx)
+    except JidoError as exc:  # the runtime was shut down meanwhile
+        report(False, exc)
+        return
 
     def expire() -> None:
         report(False, Stopped("timeout"))
         job.interrupt()
         job.abandon()
 
-    timer.append(call.runtime._timers.call_later(timeout, expire))
+    timer.append(call.runtime._timers.call_later(timeout, expire, lambda lost: report(False, lost)))
 
 
 def _compensation_outcome(

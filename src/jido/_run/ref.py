@@ -208,6 +208,11 @@ class AsyncRef:
                 self._waiters.remove(waiter)
             return self._done
 
+    def _give_up(self, reason: CancelReason) -> None:
+        """Complete a run that would not stop as abandoned (``stopped=False``)."""
+        if not self._done:
+            self._complete(False, _abandoned_error(self, reason))
+
     def _stop(self, reason: CancelReason, override: JidoError | None) -> None:
         """Ask the driver to stop; off the loop thread, wait until it has (or give up on it)."""
         with self._lock:
@@ -220,7 +225,7 @@ class AsyncRef:
         if self._loop is not None and asyncio._get_running_loop() is self._loop:
             return
         if not self._wait(self._grace):
-            self._complete(False, _abandoned_error(self, reason))
+            self._give_up(reason)
 
 
 def waiter_reason() -> CancelReason:

@@ -120,7 +120,6 @@ class Timers:
             due = self._next_due()
             if due is None:
                 return
-            self._batch = due
             while due:
                 handle = self._running = due.pop()
                 callback = handle.callback
@@ -168,6 +167,7 @@ class Timers:
                         self._cancelled -= 1
                 if due:
                     due.reverse()  # run in deadline order, popping from the end
+                    self._batch = due  # held: put back in the heap if the thread dies
                     return due
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import contextvars
 import os
 import threading
@@ -195,17 +196,16 @@ class Runtime:
             if self._closed:
                 return
             self._closed = True
-        deadline = time.monotonic() + timeout
         refs = list(self._active)
         if cancel:
-            for ref in refs:
-                if ref._control is not None:
-                    ref._control.cancel(CancelReason.SHUTDOWN)
-        for ref in refs:
-            ref._wait(max(0.0, deadline - time.monotonic()))
-        for ref in refs:
-            if not ref.done() and ref._control is not None:
-                ref._control.cancel(CancelReason.SHUTDOWN)
+            _cancel_all(refs)
+        _wait_all(refs, deadline_after(time.monotonic(), timeout))
+        left = [ref for ref in refs if not ref.done()]
+        if left:  # stop what would not finish, and never leave a waiter hanging
+            _cancel_all(left)
+            _wait_all(left, time.monotonic() + self._grace())
+            for ref in left:
+                ref._give_up(CancelReason.SHUTDOWN)
         if self._processes is not None:
             self._processes.close()
         if self._remote is not None:
@@ -366,6 +366,19 @@ def _run_deadline(opts: RunOptions, parent: Any, name: str) -> float | None:
         if deadline is None or parent.deadline < deadline:
             deadline = parent.deadline
     return deadline
+
+
+def _cancel_all(refs: list[AsyncRef]) -> None:
+    for ref in refs:
+        if ref._control is not None:
+            ref._control.cancel(CancelReason.SHUTDOWN)
+
+
+def _wait_all(refs: list[AsyncRef], deadline: float) -> None:
+    """Wait until each run is done or ``deadline`` passes (never on a run's own loop)."""
+    for ref in refs:
+        with contextlib.suppress(ConfigError):  # shut down from the loop a run is on
+            ref._wait(max(0.0, deadline - time.monotonic()))
 
 
 def _as_mapping(value: object) -> Mapping[Any, Any]:
