@@ -41,6 +41,7 @@ class _Attempt:
         "phase",
         "queued",
         "rctx",
+        "submitted",
         "timer",
         "token",
         "unlink",
@@ -52,6 +53,7 @@ class _Attempt:
         self.token = Token()
         self.phase = _Phase.RUNNING
         self.queued = 0.0
+        self.submitted = 0.0
         self.handle: AttemptHandle | None = None
         self.rctx: RunContext | None = None
         self.timer: Any = None
@@ -146,7 +148,7 @@ class EngineRun:
             return
         # an engine that reports the start gets the attempt's timeout then; until then
         # only the run's deadline (total_timeout, a parent's) bounds the wait for a worker
-        now = time.monotonic()
+        now = att.submitted = time.monotonic()
         att.deadline = call.deadline if self._reports_start else call.attempt_deadline(now)
         if call.parent is not None:
             att.unlink = call.parent.token.link_child(att.token)
@@ -221,6 +223,8 @@ class EngineRun:
             reason = CancelReason.SHUTDOWN  # the engine dropped it unasked: it was shut down
         if reason is not None:
             mechanism = value.mechanism if isinstance(value, Stopped) else "cooperative"
+            if mechanism == "not_started" and att.submitted:
+                att.queued = time.monotonic() - att.submitted
             self._failed(att, self._stop_error(att, reason, True, mechanism))
         elif ok:
             self._unlink(att)
