@@ -195,10 +195,10 @@ def test_worker_that_dies_mid_run_fails_that_run_and_is_replaced(
 ) -> None:
     real = driver_module.EngineRun._started
 
-    def started(self: Any, att: Any, waited: float) -> None:
+    def started(self: Any, att: Any, waited: float) -> bool:
         if self.call.spec.name == "sync_ok":
             raise SystemExit("injected into a worker")
-        real(self, att, waited)
+        return real(self, att, waited)
 
     monkeypatch.setattr(driver_module.EngineRun, "_started", started)
     with Stopwatch() as sw, pytest.raises(jido.InternalError) as info:

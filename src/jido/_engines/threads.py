@@ -73,7 +73,7 @@ class ThreadJob:
         on_done: Callable[[Outcome], None],
         interruptible: bool,
         context: contextvars.Context | None,
-        on_start: Callable[[float], None] | None = None,
+        on_start: Callable[[float], bool] | None = None,
     ) -> None:
         self._pool = pool
         self._fn = fn
@@ -140,9 +140,12 @@ class ThreadJob:
             self._thread_id = thread_id
         outcome: Outcome = (False, Stopped("interrupted"))
         with contextlib.suppress(_Injected):  # landed after the job returned, before disarming
-            if self._on_start is not None:
-                self._on_start(time.monotonic() - self._queued_at if self._queued_at else 0.0)
-            outcome = self._ctx.run(_guarded, self._fn)
+            start = self._on_start
+            waited = time.monotonic() - self._queued_at if self._queued_at else 0.0
+            if start is not None and not start(waited):
+                outcome = (False, Stopped("not_started"))  # stopped while it waited
+            else:
+                outcome = self._ctx.run(_guarded, self._fn)
         return None if self._disarm() else outcome
 
     def _disarm(self) -> bool:
@@ -220,13 +223,14 @@ class ThreadPool:
         *,
         interruptible: bool = True,
         context: contextvars.Context | None = None,
-        on_start: Callable[[float], None] | None = None,
+        on_start: Callable[[float], bool] | None = None,
         nested: bool = False,
     ) -> ThreadJob:
         """Run ``fn()`` on a worker in a copy of ``context`` (default: the caller's contextvars).
 
         ``on_start(waited)`` is called on the worker just before ``fn``, with the seconds
-        the job waited for a free worker (0.0 when one was free). A ``nested`` job (a run
+        the job waited for a free worker (0.0 when one was free); if it returns False the
+        job is not run (``Stopped("not_started")``). A ``nested`` job (a run
         started inside a running action) that must wait is served before other jobs.
         """
         job = ThreadJob(self, fn, on_done, interruptible, context, on_start)

@@ -72,8 +72,8 @@ class _Sink:
     def __call__(self, outcome: Outcome) -> None:
         self.run._done(self.att, outcome)
 
-    def started(self, waited: float) -> None:
-        self.run._started(self.att, waited)
+    def started(self, waited: float) -> bool:
+        return self.run._started(self.att, waited)
 
     def fail(self, error: JidoError) -> None:
         self.run.crash(error)
@@ -162,12 +162,17 @@ class EngineRun:
             return
         att.token.on_cancel(lambda reason: self._stop(att))
 
-    def _started(self, att: _Attempt, waited: float) -> None:
-        """On the worker, before the action: the attempt's own timeout starts now."""
+    def _started(self, att: _Attempt, waited: float) -> bool:
+        """On the worker, before the action: the attempt's own timeout starts now.
+
+        False if the attempt was stopped while it waited: it must not start.
+        """
         att.queued = waited
+        if att.token.reason is not None:
+            return False
         deadline = self.call.attempt_deadline(time.monotonic())
         if deadline is None or deadline == att.deadline:
-            return
+            return True
         att.deadline = deadline
         assert att.rctx is not None
         att.rctx.deadline = deadline
@@ -177,6 +182,7 @@ class EngineRun:
         )
         if earlier is not None:  # the run's deadline is later: the attempt's comes first
             earlier.cancel()
+        return True
 
     def _stop(self, att: _Attempt) -> None:
         with self._lock:

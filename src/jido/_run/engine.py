@@ -35,12 +35,13 @@ class AttemptSink(Protocol):
 
     def __call__(self, outcome: Outcome) -> None: ...
 
-    def started(self, waited: float) -> None:
+    def started(self, waited: float) -> bool:
         """The attempt begins executing now, after ``waited`` seconds waiting for a worker.
 
         Called only by engines whose ``reports_start`` is True; the attempt's ``timeout``
         then counts from here (queueing excluded). Call it in the thread that runs the
-        attempt, before the action.
+        attempt, before the action; False means it was stopped meanwhile: do not run it
+        (report ``Stopped("not_started")``).
         """
 
     def fail(self, error: JidoError) -> None:
