@@ -251,7 +251,8 @@ class ThreadPool:
                 self._backlog += 1
                 spawn = False
         if spawn:
-            self._spawn(_Worker(job))
+            with contextlib.suppress(RuntimeError):  # out of threads: it waits for a worker
+                self._spawn(_Worker(job))
         else:
             self._queue.put(job)
         return job
@@ -312,9 +313,21 @@ class ThreadPool:
             self._spawn(_Worker(first))
 
     def _spawn(self, worker: _Worker) -> None:
-        self._supervisor.spawn(
-            "worker", lambda: self._work(worker), lambda crash: self._crashed(worker, crash)
-        )
+        """Start a worker counted already; if no thread can be started, uncount it."""
+        try:
+            self._supervisor.spawn(
+                "worker", lambda: self._work(worker), lambda crash: self._crashed(worker, crash)
+            )
+        except BaseException:  # e.g. "can't start new thread": the job waits for a worker
+            with self._lock:
+                self._count -= 1
+                if worker.job is not None:
+                    self._urgent.appendleft(worker.job)
+                elif worker.waiting:
+                    self._backlog += 1
+            if worker.job is not None:
+                worker.job._queued_at = worker.job._queued_at or time.monotonic()
+            raise
 
     def _crashed(self, worker: _Worker, crash: CrashError) -> bool:
         """A worker died: fail the job it was running or delivering; restart it unless it
