@@ -22,7 +22,7 @@ import pytest
 
 import jido
 import jido.telemetry
-from actions import Probe, always_fail, blocked_sleep, coop_sleep, spin, square
+from actions import Probe, always_fail, async_always_fail, blocked_sleep, coop_sleep, spin, square
 from conftest import Stopwatch, wait_until
 
 BOUND = 5.0
@@ -93,9 +93,10 @@ def test_a_very_long_token_sleep_still_stops_at_the_deadline(trt: jido.Runtime) 
     assert info.value.details["stop"] == "cooperative"
 
 
-def test_a_huge_backoff_waits_and_can_still_be_cancelled(trt: jido.Runtime) -> None:
+@pytest.mark.parametrize("action", [always_fail, async_always_fail], ids=["sync", "async"])
+def test_a_huge_backoff_waits_and_can_still_be_cancelled(trt: jido.Runtime, action: Any) -> None:
     ref = trt.run_async(
-        always_fail,
+        action,
         None,
         {"probe": Probe()},
         timeout=1,
