@@ -227,8 +227,8 @@ def test_worker_that_dies_between_runs_loses_nothing(
         return real(self)
 
     monkeypatch.setattr(threads_module.ThreadPool, "_next", next_job)
-    with Stopwatch() as sw, pytest.raises(jido.InternalError):
-        srt.run(square, {"x": 2}, timeout=1)  # delivered by the dying worker's supervisor
+    with Stopwatch() as sw:  # its outcome was delivered by the dying worker's supervisor
+        assert srt.run(square, {"x": 2}, timeout=1) == {"x": 4}
     assert sw.elapsed < BOUND
     assert _restarted(srt)
     refs = [srt.run_async(square, {"x": i}, timeout=2) for i in range(10)]

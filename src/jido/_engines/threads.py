@@ -186,8 +186,8 @@ class _Worker:
     """What one worker holds; kept across a restart of its thread.
 
     ``job``: the job it runs, or runs next (still queued); ``waiting``: it takes its
-    next job from the queue; ``finishing``: the job whose outcome it is delivering;
-    ``leaving``: it has left the pool and must not be restarted.
+    next job from the queue; ``finishing``: the job that has run and its outcome, until
+    delivered; ``leaving``: it has left the pool and must not be restarted.
     """
 
     __slots__ = ("finishing", "job", "leaving", "waiting")
@@ -195,7 +195,7 @@ class _Worker:
     def __init__(self, job: ThreadJob | None) -> None:
         self.job = job
         self.waiting = job is None  # started for a job reserved in the queue
-        self.finishing: ThreadJob | None = None
+        self.finishing: tuple[ThreadJob, Outcome | None] | None = None
         self.leaving = False
 
 
@@ -332,9 +332,11 @@ class ThreadPool:
     def _crashed(self, worker: _Worker, crash: CrashError) -> bool:
         """A worker died: fail the job it was running or delivering; restart it unless it
         was leaving the pool (a queued job it was about to run is run by its successor)."""
-        held, worker.finishing = worker.finishing, None
-        if held is not None:
-            held._crashed(crash)
+        finishing, worker.finishing = worker.finishing, None
+        if finishing is not None:  # it has run: deliver its own outcome if still due
+            held, outcome = finishing
+            if outcome is not None and not held._delivered:
+                held._finish(outcome)
         job = worker.job
         if job is not None and job._state is not _State.QUEUED:
             worker.job = None
@@ -365,7 +367,7 @@ class ThreadPool:
                 with self._lock:
                     self._abandoned -= 1
                 return
-            worker.finishing = job
+            worker.finishing = (job, outcome)
             self._plan(worker)  # free before delivering: the next run finds this worker idle
             if outcome is not None:
                 job._finish(outcome)
