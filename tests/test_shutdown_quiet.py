@@ -22,6 +22,9 @@ from conftest import TESTS, Stopwatch
 NOISE = ("timers are closed", "completion failed", "Traceback", "Exception ignored", "Error")
 
 SCRIPT = """
+import faulthandler, sys
+faulthandler.dump_traceback_later(90, exit=True)  # a hang (even at exit) shows where
+
 import jido, jido.testing
 
 @jido.action
@@ -53,7 +56,7 @@ def test_issue_reproducer_no_noise_at_shutdown_or_exit() -> None:
         [sys.executable, "-c", textwrap.dedent(SCRIPT)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=110,
         cwd=TESTS,
         check=False,
     )
