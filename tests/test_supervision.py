@@ -193,14 +193,14 @@ def actions_async_sleep() -> Any:
 def test_worker_that_dies_mid_run_fails_that_run_and_is_replaced(
     srt: jido.Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = driver_module.EngineRun._started
+    real = driver_module._Attempt.started
 
-    def started(self: Any, att: Any, waited: float) -> bool:
-        if self.call.spec.name == "sync_ok":
+    def started(self: Any, waited: float) -> bool:
+        if self.run.call.spec.name == "sync_ok":
             raise SystemExit("injected into a worker")
-        return real(self, att, waited)
+        return real(self, waited)
 
-    monkeypatch.setattr(driver_module.EngineRun, "_started", started)
+    monkeypatch.setattr(driver_module._Attempt, "started", started)
     with Stopwatch() as sw, pytest.raises(jido.InternalError) as info:
         srt.run(sync_ok, timeout=1)
     assert sw.elapsed < BOUND

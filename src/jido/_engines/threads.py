@@ -98,7 +98,8 @@ class ThreadJob:
             elif state is _State.RUNNING and self.interruptible and not self._injected:
                 self._injected = inject_interrupt(self._thread_id)
         if state is _State.QUEUED:
-            self._finish((False, Stopped("not_started")))
+            waited = time.monotonic() - self._queued_at if self._queued_at else 0.0
+            self._finish((False, Stopped("not_started", waited)))
 
     def kill(self) -> bool:
         """Threads cannot be killed: interrupt once more and report False."""
@@ -143,7 +144,7 @@ class ThreadJob:
             start = self._on_start
             waited = time.monotonic() - self._queued_at if self._queued_at else 0.0
             if start is not None and not start(waited):
-                outcome = (False, Stopped("not_started"))  # stopped while it waited
+                outcome = (False, Stopped("not_started", waited))  # stopped while it waited
             else:
                 outcome = self._ctx.run(_guarded, self._fn)
         return None if self._disarm() else outcome
@@ -368,7 +369,9 @@ class ThreadPool:
                     self._abandoned -= 1
                 return
             worker.finishing = (job, outcome)
-            self._plan(worker)  # free before delivering: the next run finds this worker idle
+            # free before delivering: the next run finds this worker idle
+            stay, worker.job = self._next()
+            worker.waiting, worker.leaving = stay and worker.job is None, not stay
             if outcome is not None:
                 job._finish(outcome)
             worker.finishing = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-__all__ = ["Lender", "lender", "set_lender"]
+__all__ = ["Lender", "lender", "lending", "set_lender"]
 
 
 class Lender(Protocol):
@@ -25,15 +25,16 @@ class Lender(Protocol):
         """That worker stopped waiting."""
 
 
-_local = threading.local()
+lending = threading.local()
+"""``lending.lender``: the pool whose worker this thread is (read it inline on hot paths)."""
 
 
 def lender() -> Lender | None:
     """The pool whose worker is this thread, or None (any other thread)."""
-    pool: Lender | None = getattr(_local, "lender", None)
+    pool: Lender | None = getattr(lending, "lender", None)
     return pool
 
 
 def set_lender(pool: Lender | None) -> None:
     """Mark this thread as a worker of ``pool`` (for its whole life)."""
-    _local.lender = pool
+    lending.lender = pool

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from jido._action.action import ActionSpec, describe
 from jido._core.cancel import CancelReason, Token
-from jido._core.clock import deadline_after
+from jido._core.clock import HORIZON
 from jido._core.context import RunContext
 from jido._core.errors import ConfigError, JidoError
 from jido._core.options import RunOptions
@@ -76,7 +76,7 @@ class Call:
         timeout = self.opts.timeout
         if timeout is None:
             return self.deadline
-        deadline = deadline_after(now, timeout)
+        deadline = now + (timeout if timeout < HORIZON else HORIZON)
         return deadline if self.deadline is None or deadline < self.deadline else self.deadline
 
     def begin_attempt(

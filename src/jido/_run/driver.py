@@ -34,6 +34,9 @@ class _Phase(enum.Enum):
 
 
 class _Attempt:
+    """One attempt of an :class:`EngineRun`, and the sink its engine reports to
+    (see :class:`~jido._run.engine.AttemptSink`)."""
+
     __slots__ = (
         "deadline",
         "handle",
@@ -41,39 +44,50 @@ class _Attempt:
         "phase",
         "queued",
         "rctx",
-        "submitted",
+        "run",
         "timer",
         "token",
         "unlink",
     )
 
-    def __init__(self, number: int) -> None:
+    def __init__(self, run: EngineRun, number: int) -> None:
+        self.run = run
         self.number = number
         self.deadline: float | None = None
         self.token = Token()
         self.phase = _Phase.RUNNING
         self.queued = 0.0
-        self.submitted = 0.0
         self.handle: AttemptHandle | None = None
         self.rctx: RunContext | None = None
         self.timer: Any = None
         self.unlink: Callable[[CancelReason], None] | None = None
 
-
-class _Sink:
-    """What an engine reports one attempt to (see :class:`~jido._run.engine.AttemptSink`)."""
-
-    __slots__ = ("att", "run")
-
-    def __init__(self, run: EngineRun, att: _Attempt) -> None:
-        self.run = run
-        self.att = att
-
     def __call__(self, outcome: Outcome) -> None:
-        self.run._done(self.att, outcome)
+        self.run._done(self, outcome)
 
     def started(self, waited: float) -> bool:
-        return self.run._started(self.att, waited)
+        """On the worker, before the action: the attempt's own timeout starts now.
+
+        False if the attempt was stopped while it waited: it must not start.
+        """
+        self.queued = waited
+        if self.token.reason is not None:
+            return False
+        run = self.run
+        deadline = run.call.attempt_deadline(time.monotonic())
+        if deadline is None or deadline == self.deadline:
+            return True
+        self.deadline = deadline
+        assert self.rctx is not None
+        self.rctx.deadline = deadline
+        token = self.token
+        earlier, self.timer = (
+            self.timer,
+            run.timers.call_at(deadline, lambda: _expire(token), run.crash),
+        )
+        if earlier is not None:  # the run's deadline is later: the attempt's comes first
+            earlier.cancel()
+        return True
 
     def fail(self, error: JidoError) -> None:
         self.run.crash(error)
@@ -142,47 +156,27 @@ class EngineRun:
             if self._reason is not None or self._finished:
                 return
             self._count += 1
-            att = self._attempt = _Attempt(self._count)
-        if self.timers.closed:  # a retry after the runtime shut down
+            att = self._attempt = _Attempt(self, self._count)
+        if self.timers._closed:  # a retry after the runtime shut down
             self._done(att, (False, Stopped("not_started")))
             return
         # an engine that reports the start gets the attempt's timeout then; until then
         # only the run's deadline (total_timeout, a parent's) bounds the wait for a worker
-        now = att.submitted = time.monotonic()
-        att.deadline = call.deadline if self._reports_start else call.attempt_deadline(now)
+        if self._reports_start:
+            att.deadline = call.deadline
+        else:
+            att.deadline = call.attempt_deadline(time.monotonic())
         if call.parent is not None:
             att.unlink = call.parent.token.link_child(att.token)
         rctx = att.rctx = call.begin_attempt(att.number, att.deadline, att.token)
         if att.deadline is not None:
             att.timer = self.timers.call_at(att.deadline, lambda: _expire(att.token), self.crash)
         try:
-            att.handle = self.engine.start(call, rctx, _Sink(self, att))
+            att.handle = self.engine.start(call, rctx, att)
         except Exception as exc:
             self._done(att, (False, exc if isinstance(exc, JidoError) else _not_started(exc)))
             return
         att.token.on_cancel(lambda reason: self._stop(att))
-
-    def _started(self, att: _Attempt, waited: float) -> bool:
-        """On the worker, before the action: the attempt's own timeout starts now.
-
-        False if the attempt was stopped while it waited: it must not start.
-        """
-        att.queued = waited
-        if att.token.reason is not None:
-            return False
-        deadline = self.call.attempt_deadline(time.monotonic())
-        if deadline is None or deadline == att.deadline:
-            return True
-        att.deadline = deadline
-        assert att.rctx is not None
-        att.rctx.deadline = deadline
-        earlier, att.timer = (
-            att.timer,
-            self.timers.call_at(deadline, lambda: _expire(att.token), self.crash),
-        )
-        if earlier is not None:  # the run's deadline is later: the attempt's comes first
-            earlier.cancel()
-        return True
 
     def _stop(self, att: _Attempt) -> None:
         with self._lock:
@@ -225,12 +219,13 @@ class EngineRun:
             att.timer.cancel()
         ok, value = outcome
         reason = att.token.reason
-        if reason is None and isinstance(value, Stopped) and value.mechanism == "not_started":
+        stopped = not ok and isinstance(value, Stopped)
+        if reason is None and stopped and value.mechanism == "not_started":
             reason = CancelReason.SHUTDOWN  # the engine dropped it unasked: it was shut down
         if reason is not None:
-            mechanism = value.mechanism if isinstance(value, Stopped) else "cooperative"
-            if mechanism == "not_started" and att.submitted:
-                att.queued = time.monotonic() - att.submitted
+            mechanism = value.mechanism if stopped else "cooperative"
+            if stopped and value.waited:
+                att.queued = value.waited
             self._failed(att, self._stop_error(att, reason, True, mechanism))
         elif ok:
             self._unlink(att)

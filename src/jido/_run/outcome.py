@@ -17,11 +17,15 @@ Outcome = tuple[bool, Any]
 
 
 class Stopped(Exception):
-    """An attempt ended because it was told to stop; ``mechanism`` says how it stopped."""
+    """An attempt ended because it was told to stop; ``mechanism`` says how it stopped.
 
-    def __init__(self, mechanism: str) -> None:
+    ``waited``: for an attempt that never started, the seconds it waited for a worker.
+    """
+
+    def __init__(self, mechanism: str, waited: float = 0.0) -> None:
         super().__init__(mechanism)
         self.mechanism = mechanism
+        self.waited = waited
 
 
 def deliver(on_done: Callable[[Outcome], None], outcome: Outcome) -> None:

@@ -19,7 +19,7 @@ from jido._core.cancel import CancelReason
 from jido._core.clock import MAX_WAIT, deadline_after, wait_slice
 from jido._core.context import current_or_none
 from jido._core.errors import CancelledError, ConfigError, JidoError, TimeoutError
-from jido._run.blocking import lender
+from jido._run.blocking import Lender, lending
 
 __all__ = ["AsyncRef", "Control"]
 
@@ -96,7 +96,8 @@ class AsyncRef:
         was confirmed stopped.
         """
         if not self._done:
-            timeout = _check_wait(timeout)
+            if timeout is not None:
+                timeout = _check_wait(timeout)
             if not self._wait(timeout):
                 assert timeout is not None
                 self._stop(CancelReason.TIMEOUT, _await_timeout_error(self, timeout))
@@ -194,14 +195,16 @@ class AsyncRef:
             if self._waiters is None:
                 self._waiters = []
             self._waiters.append(waiter)
-        pool = lender()
-        if pool is not None:  # a worker waiting for a run lends its slot meanwhile
-            pool.block()
-        try:
-            if _acquire(waiter, timeout):
+        pool: Lender | None = getattr(lending, "lender", None)
+        if pool is None:
+            if waiter.acquire() if timeout is None else _acquire(waiter, timeout):
                 return True
-        finally:
-            if pool is not None:
+        else:  # a worker waiting for a run lends its slot meanwhile
+            pool.block()
+            try:
+                if _acquire(waiter, timeout):
+                    return True
+            finally:
                 pool.unblock()
         with self._lock:
             if self._waiters and waiter in self._waiters:
