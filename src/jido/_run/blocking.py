@@ -25,14 +25,17 @@ class Lender(Protocol):
         """That worker stopped waiting."""
 
 
-lending = threading.local()
+class _Lending(threading.local):
+    lender: Lender | None = None  # a class default: reading it never raises
+
+
+lending = _Lending()
 """``lending.lender``: the pool whose worker this thread is (read it inline on hot paths)."""
 
 
 def lender() -> Lender | None:
     """The pool whose worker is this thread, or None (any other thread)."""
-    pool: Lender | None = getattr(lending, "lender", None)
-    return pool
+    return lending.lender
 
 
 def set_lender(pool: Lender | None) -> None:

@@ -13,13 +13,13 @@ import math
 import threading
 import time
 from collections.abc import Callable, Generator
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from jido._core.cancel import CancelReason
 from jido._core.clock import MAX_WAIT, deadline_after, wait_slice
 from jido._core.context import current_or_none
 from jido._core.errors import CancelledError, ConfigError, JidoError, TimeoutError
-from jido._run.blocking import Lender, lending
+from jido._run.blocking import lending
 
 __all__ = ["AsyncRef", "Control"]
 
@@ -96,8 +96,8 @@ class AsyncRef:
         was confirmed stopped.
         """
         if not self._done:
-            if timeout is not None:
-                timeout = _check_wait(timeout)
+            if timeout is not None and not (type(timeout) in _PLAIN and timeout >= 0):
+                timeout = _check_wait(timeout)  # not a plain number of seconds: check it
             if not self._wait(timeout):
                 assert timeout is not None
                 self._stop(CancelReason.TIMEOUT, _await_timeout_error(self, timeout))
@@ -195,9 +195,12 @@ class AsyncRef:
             if self._waiters is None:
                 self._waiters = []
             self._waiters.append(waiter)
-        pool: Lender | None = getattr(lending, "lender", None)
+        pool = lending.lender
         if pool is None:
-            if waiter.acquire() if timeout is None else _acquire(waiter, timeout):
+            if timeout is None or timeout <= MAX_WAIT:
+                if waiter.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+                    return True
+            elif _acquire(waiter, timeout):
                 return True
         else:  # a worker waiting for a run lends its slot meanwhile
             pool.block()
@@ -238,6 +241,9 @@ def waiter_reason() -> CancelReason:
     if ctx is not None and ctx.cancel_reason is not None:
         return CancelReason.PARENT
     return CancelReason.CALLER
+
+
+_PLAIN: Final = (float, int)
 
 
 def _check_wait(timeout: object) -> float | None:
