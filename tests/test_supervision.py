@@ -275,3 +275,25 @@ def test_a_raising_telemetry_handler_is_detached_and_the_run_is_unharmed(
         jido.telemetry.detach(ref)
     assert len(calls) == 1  # detached after its first failure
     assert srt.stats()["restarts"] == 0
+
+
+class _Hostile:
+    def __repr__(self) -> str:
+        raise SystemExit("a __repr__ that exits")
+
+
+@jido.action
+def returns_hostile() -> dict[str, Any]:
+    return {"value": _Hostile()}
+
+
+def test_a_result_whose_repr_exits_never_reaches_a_runtime_thread(srt: jido.Runtime) -> None:
+    seen: list[Any] = []
+    ref = jido.telemetry.attach(seen.append, events=["attempt.stop"], include_values=True)
+    try:
+        result = srt.run(returns_hostile, timeout=1)
+    finally:
+        jido.telemetry.detach(ref)
+    assert isinstance(result["value"], _Hostile)
+    assert "values_error" in seen[0].metadata
+    assert srt.stats()["restarts"] == 0

@@ -364,7 +364,7 @@ def _redacted(values: Mapping[str, Any]) -> dict[str, Any]:
     """Values for handlers that asked for them; redaction never breaks a run."""
     try:
         return {k: redact(v) for k, v in values.items() if v is not None}
-    except Exception as exc:
+    except BaseException as exc:  # a value whose __repr__ raises anything at all
         return {"values_error": f"values could not be redacted: {type(exc).__name__}"}
 
 
