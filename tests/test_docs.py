@@ -115,7 +115,7 @@ def _execute(block: Block, namespace: dict[str, object]) -> None:
     """Run one block in ``namespace``; tracebacks point at the page's own lines."""
     name = _name(block.page)
     padded = "\n" * (block.line - 1) + block.source
-    code = compile(padded, name, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    code = compile(padded, name, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     if code.co_flags & inspect.CO_COROUTINE:
 
         async def main() -> None:
@@ -128,7 +128,9 @@ def _execute(block: Block, namespace: dict[str, object]) -> None:
 
 def run_page(page: Path) -> int:
     """Execute ``page``'s runnable code in order; report the first failure. Exit code."""
-    namespace: dict[str, object] = {"__name__": "__docs__"}
+    module = types.ModuleType("docs_page", f"The runnable code of {_name(page)}")
+    sys.modules[module.__name__] = module  # so that pydantic and pickle can find its names
+    namespace = vars(module)
     for block in blocks(page):
         try:
             _execute(block, namespace)

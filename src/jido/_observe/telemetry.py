@@ -47,6 +47,7 @@ EVENTS = (
     "compensation.start",
     "compensation.stop",
 )
+"""The names of all the events jido emits; ``attach(..., events=...)`` filters on them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,9 @@ __all__ = [
 ]
 
 Dialect = Literal["openai", "anthropic", "gemini"]
+"""The providers a tool definition can be written for."""
 DIALECTS: Final[tuple[Dialect, ...]] = ("openai", "anthropic", "gemini")
+"""Every dialect, in this order: ``("openai", "anthropic", "gemini")``."""
 _MAX_NAME: Final = 64
 
 

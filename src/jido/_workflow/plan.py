@@ -244,7 +244,8 @@ class Plan:
             max_concurrency: most steps running at once (None: no limit).
             fail_fast: on the first failure, stop scheduling, cancel running steps and
                 raise that error; with False, run every step whose dependencies
-                succeeded and report failures in :attr:`PlanResult.errors`.
+                succeeded and report failures in the result's ``errors`` (a
+                :class:`PlanResult`).
             compensate: with ``fail_fast``, undo the completed steps (their
                 ``on_error``, newest first); the outcome is in ``details["saga"]``.
             runtime: the :class:`~jido.Runtime` to run on.
