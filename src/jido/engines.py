@@ -37,6 +37,13 @@ class Ray:
     ``jido.ConfigError`` there. Ray connects a process to one cluster: when Ray is already
     initialized in this process, that connection is used (an explicit address of another
     cluster is a ``jido.ConfigError``) and ``init`` is ignored.
+
+    Example:
+        >>> import jido, jido.engines
+        >>> engine = jido.engines.Ray(address="auto", task_options={"num_cpus": 1})
+        >>> engine                                  # nothing is connected yet
+        jido.engines.Ray(address='auto')
+        >>> rt = jido.Runtime(engine=engine)        # doctest: +SKIP
     """
 
     def __init__(

@@ -33,6 +33,16 @@ class FunctionAction(Generic[P, R]):
 
     Calling it calls the function directly; passing it to ``jido.run`` runs it as an
     action whose schema is the function's signature.
+
+    Example:
+        >>> import jido
+        >>> @jido.action
+        ... def double(value: int) -> dict:
+        ...     return {"value": 2 * value}
+        >>> isinstance(double, jido.FunctionAction)
+        True
+        >>> double(2), jido.run(double, {"value": "2"})
+        ({'value': 4}, {'value': 4})
     """
 
     __jido_action__: ActionSpec

@@ -127,8 +127,19 @@ _CURRENT: ContextVar[RunContext | None] = ContextVar("jido_current", default=Non
 def current() -> RunContext:
     """The :class:`RunContext` of the action running in this thread or task.
 
+    Works from anywhere in the action's call stack, sync or async code alike.
+
     Raises:
         RuntimeError: when called outside a running action.
+
+    Example:
+        >>> import jido
+        >>> @jido.action
+        ... def which() -> dict:
+        ...     run = jido.current()
+        ...     return {"action": run.action, "attempt": run.attempt}
+        >>> jido.run(which)
+        {'action': 'which', 'attempt': 1}
     """
     ctx = _CURRENT.get()
     if ctx is None:

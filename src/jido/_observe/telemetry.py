@@ -66,6 +66,20 @@ class Event:
             ``retryable``, ``mode``, ``reason``, ``stopped``, ``stop``, ``timeout``...
             With ``include_values=True`` also ``params``/``context`` (start) and
             ``result`` (stop), redacted.
+
+    Example:
+        >>> import jido, jido.telemetry
+        >>> @jido.action
+        ... def hello() -> dict:
+        ...     return {"hi": True}
+        >>> events = []
+        >>> with jido.telemetry.attached(events.append, events=["run.stop"]):
+        ...     _ = jido.run(hello, timeout=0)
+        >>> event = events[0]
+        >>> event.name, event.action, event.metadata["outcome"], event.metadata["mode"]
+        ('run.stop', 'hello', 'ok', 'inline')
+        >>> event.measurements["duration"] >= 0
+        True
     """
 
     name: str
@@ -80,7 +94,13 @@ Handler = Callable[[Event], object]
 
 @dataclass(slots=True, eq=False)
 class HandlerRef:
-    """An attached handler; pass it to ``detach``."""
+    """An attached handler, as :func:`attach` returns it; pass it to :func:`detach`.
+
+    Attributes:
+        handler: the function that receives the events.
+        events: the name prefixes it receives (None: all).
+        include_values: whether its events carry params, context and results.
+    """
 
     handler: Handler
     events: tuple[str, ...] | None
@@ -113,7 +133,35 @@ def attach(
     events: tuple[str, ...] | list[str] | None = None,
     include_values: bool = False,
 ) -> HandlerRef:
-    """Subscribe ``handler(event)`` to events (all, or those whose name starts with a prefix)."""
+    """Subscribe ``handler(event)`` to events (all, or those whose name starts with a prefix).
+
+    The handler is called synchronously, in the thread where the event happens; keep it
+    fast. A handler that raises is detached and a warning is logged; the run is
+    unaffected.
+
+    Args:
+        handler: called with each :class:`Event`.
+        events: name prefixes to receive (``["run.", "retry."]``); None: all events. A
+            prefix that matches no event in :data:`EVENTS` raises ``ValueError``.
+        include_values: also deliver params, context and results, redacted (keys such
+            as ``password``, ``token``, ``api_key`` masked, long strings truncated).
+
+    Returns:
+        The handle to pass to :func:`detach`.
+
+    Example:
+        >>> import jido, jido.telemetry
+        >>> @jido.action
+        ... def hello() -> dict:
+        ...     return {"hi": True}
+        >>> seen = []
+        >>> ref = jido.telemetry.attach(lambda e: seen.append(e.name), events=["attempt."])
+        >>> _ = jido.run(hello, timeout=0)
+        >>> jido.telemetry.detach(ref)
+        True
+        >>> seen
+        ['attempt.start', 'attempt.stop']
+    """
     if not callable(handler):
         raise TypeError(f"handler must be callable, got {handler!r}")
     prefixes = None if events is None else tuple(events)
@@ -128,7 +176,19 @@ def attach(
 
 
 def detach(ref: HandlerRef | Handler) -> bool:
-    """Unsubscribe a handler (by the ref ``attach`` returned, or the handler itself)."""
+    """Unsubscribe a handler (by the ref ``attach`` returned, or the handler itself).
+
+    Runs already under way stop calling it too.
+
+    Returns:
+        True when something was detached.
+
+    Example:
+        >>> import jido.telemetry
+        >>> ref = jido.telemetry.attach(print)
+        >>> jido.telemetry.detach(ref), jido.telemetry.detach(ref)
+        (True, False)
+    """
     with REGISTRY.lock:
         gone = [h for h in REGISTRY.handlers if h is ref or h.handler is ref]
         REGISTRY.handlers = tuple(h for h in REGISTRY.handlers if h not in gone)

@@ -98,6 +98,27 @@ def await_(ref: AsyncRef, timeout: float | None = 5.0) -> dict[str, Any]:
     If ``timeout`` seconds pass first, the run is cancelled (its work stopped) and a
     ``jido.TimeoutError`` is raised. After :func:`cancel`, raises ``jido.CancelledError``
     at once. Anything but an AsyncRef raises ``jido.InvalidAsyncRefError``.
+
+    Args:
+        ref: the handle :func:`run_async` returned.
+        timeout: seconds to wait (None: as long as it takes).
+
+    Raises:
+        jido.JidoError: the run's own error; ``jido.TimeoutError`` when the wait timed
+            out, ``jido.CancelledError`` for a cancelled run.
+
+    Example:
+        >>> import jido
+        >>> @jido.action
+        ... def slow() -> dict:
+        ...     jido.current().sleep(10.0)
+        ...     return {}
+        >>> ref = jido.run_async(slow, timeout=30.0)
+        >>> try:
+        ...     jido.await_(ref, timeout=0.1)
+        ... except jido.TimeoutError as e:
+        ...     e.details["stopped"]
+        True
     """
     return check_ref(ref).result(timeout)
 
@@ -105,6 +126,23 @@ def await_(ref: AsyncRef, timeout: float | None = 5.0) -> dict[str, Any]:
 def cancel(ref: AsyncRef) -> None:
     """Cancel a run started with :func:`run_async`; a no-op once it has finished.
 
-    Anything but an AsyncRef raises ``jido.InvalidAsyncRefError``.
+    From a thread other than the run's event loop it returns once the work is confirmed
+    stopped or abandoned (at most about ``2 * stop_timeout``), so a later :func:`await_`
+    raises ``jido.CancelledError`` at once. Anything but an AsyncRef raises
+    ``jido.InvalidAsyncRefError``.
+
+    Example:
+        >>> import jido
+        >>> @jido.action
+        ... def slow() -> dict:
+        ...     jido.current().sleep(10.0)
+        ...     return {}
+        >>> ref = jido.run_async(slow, timeout=30.0)
+        >>> jido.cancel(ref)
+        >>> try:
+        ...     jido.await_(ref)
+        ... except jido.CancelledError as e:
+        ...     e.details["reason"]
+        'caller'
     """
     check_ref(ref).cancel()

@@ -47,6 +47,9 @@ class Runtime:
         start_method: multiprocessing start method for child processes
             (default ``"forkserver"`` where available, else ``"spawn"``).
         defaults: run options for every run on this runtime (over ``jido.configure``).
+        engine: a cluster engine (:class:`jido.engines.Ray`) to send every attempt to;
+            None runs them in-process and in local child processes. The connection is
+            made here: an unreachable cluster raises :class:`~jido.ConfigError`.
 
     Example:
         >>> import jido
@@ -384,7 +387,16 @@ _default_lock = threading.Lock()
 
 
 def default_runtime() -> Runtime:
-    """The process-wide runtime used by ``jido.run`` and friends (started on first use)."""
+    """The process-wide runtime used by ``jido.run`` and friends (started on first use).
+
+    It is shut down at interpreter exit, or earlier by :func:`shutdown`; the next run then
+    starts a new one.
+
+    Example:
+        >>> import jido
+        >>> jido.default_runtime() is jido.default_runtime()
+        True
+    """
     global _default
     runtime = _default
     if runtime is not None and not runtime._closed:
@@ -396,7 +408,19 @@ def default_runtime() -> Runtime:
 
 
 def shutdown(*, cancel: bool = True, timeout: float = 5.0) -> None:
-    """Shut the default runtime down (a new one starts on the next run)."""
+    """Shut the default runtime down (a new one starts on the next run).
+
+    Args:
+        cancel: cancel running work (reason ``shutdown``) instead of letting it finish.
+        timeout: how long to wait for running work before giving up on it.
+
+    Example:
+        >>> import jido
+        >>> old = jido.default_runtime()
+        >>> jido.shutdown()
+        >>> jido.default_runtime() is old
+        False
+    """
     runtime = _default
     if runtime is not None:
         runtime.shutdown(cancel=cancel, timeout=timeout)
