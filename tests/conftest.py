@@ -18,7 +18,7 @@ from actions import Probe
 
 TESTS = Path(__file__).resolve().parent
 
-# The documented built-in defaults (README, "Configuration"), used to undo jido.configure().
+# The documented built-in defaults (docs/configuration.md), used to undo jido.configure().
 DOCUMENTED_DEFAULTS = {
     "timeout": 5.0,
     "max_retries": 1,

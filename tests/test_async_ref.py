@@ -1,5 +1,5 @@
 """run_async / await_ / AsyncRef, in-process specifics: the caller's event loop, defaults,
-garbage refs, many concurrent runs (contract item 2, README "AsyncRef semantics"). The
+garbage refs, many concurrent runs (contract item 2, docs/guarantees.md "AsyncRef semantics"). The
 AsyncRef contract on every engine is in tests/conformance/test_async_ref.py."""
 
 from __future__ import annotations

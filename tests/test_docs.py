@@ -174,6 +174,39 @@ def test_docstring_examples(test: doctest.DocTest) -> None:
     assert result.failed == 0, "".join(report)
 
 
+# -- the API reference ----------------------------------------------------------------------------
+def _directives() -> list[str]:
+    """The identifiers of every ``::: identifier`` directive under docs/reference/."""
+    return [
+        line.removeprefix(":::").strip()
+        for page in sorted((ROOT / "docs" / "reference").glob("*.md"))
+        for line in page.read_text(encoding="utf-8").splitlines()
+        if line.startswith(":::")
+    ]
+
+
+def _resolve(identifier: str) -> object:
+    module_name, _, attribute = identifier.rpartition(".")
+    try:
+        return importlib.import_module(identifier)
+    except ImportError:
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+def test_reference_uses_public_names_only() -> None:
+    private = [d for d in _directives() if any(part.startswith("_") for part in d.split("."))]
+    assert private == []
+
+
+def test_reference_renders_every_public_name_once() -> None:
+    """Each object of every public ``__all__`` has exactly one directive (by any public name)."""
+    rendered = [id(_resolve(identifier)) for identifier in _directives()]
+    missing = [name for name, obj in _public().items() if id(obj) not in rendered]
+    twice = [name for name, obj in _public().items() if rendered.count(id(obj)) > 1]
+    assert missing == []
+    assert twice == []
+
+
 # -- examples/ ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("script", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name)
 def test_example_runs(script: Path) -> None:

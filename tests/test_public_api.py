@@ -93,7 +93,7 @@ WORKFLOW_ALL = [
     "run_async",
 ]
 
-# What the README and the contract document for the core (must never disappear).
+# What the docs and the contract document for the core (must never disappear).
 DOCUMENTED_CORE = {
     "Action",
     "action",

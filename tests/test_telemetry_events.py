@@ -1,6 +1,6 @@
 """In-process telemetry events: exact sequences, metadata, measurements, handlers.
 
-Contract (README, "Observability" / "Events", and issue 3): every run emits ``run.start``
+Contract (docs/observability.md, "Events", and issue 3): every run emits ``run.start``
 ... ``run.stop`` with ``attempt.start`` / ``attempt.stop`` | ``attempt.exception`` per attempt,
 ``retry.scheduled`` (with the delay) between attempts, ``timeout`` / ``cancel`` (with
 ``stopped``/``stop``) for a stopped attempt and ``compensation.start`` / ``.stop`` around

@@ -13,7 +13,7 @@ A test that takes the ``engine`` fixture runs once per engine:
 needs a time limit; ``REMOTE`` where the action must run in another process). Behaviour
 that legitimately differs between engines is never hidden in a test: it is a named
 expectation of :class:`Engine` (``stop()``, ``remote``, ``mode()``), each one documented
-in the README (Guarantees, and "Behaviour that legitimately differs" for Ray).
+in docs/guarantees.md and docs/cluster.md ("Behaviour that legitimately differs" for Ray).
 
 Actions are in conformance/actions.py (importable by module path, as child processes and
 Ray workers need); they report through a file-based :class:`Probe` in the context. Ray
@@ -40,7 +40,7 @@ TIMED = ("thread", "process", "ray")
 REMOTE = ("process", "ray")
 """Engines that run the action in another process."""
 
-# How each engine stops work that must stop (README "Guarantees" and "Guarantees on Ray"):
+# How each engine stops work that must stop (docs/guarantees.md, docs/cluster.md):
 # details["stop"] of the TimeoutError/CancelledError, by kind of action.
 STOPS: dict[str, dict[str, str]] = {
     # CPU-bound Python that never looks at its token: an interrupt at its next bytecode

@@ -1,4 +1,4 @@
-"""run_async / await_ / AsyncRef / cancel on every engine (README "AsyncRef semantics")."""
+"""run_async / await_ / AsyncRef / cancel on every engine (docs/guarantees.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Errors arrive with the same type, message, details, retryability and cause on every engine.
 
 In-process the caller gets the very objects the action raised; from another process it
-gets equal copies (README: errors pickle with all their fields; a cause that cannot be
+gets equal copies (docs/guarantees.md: errors pickle with all their fields; a cause that cannot be
 pickled travels as a ``jido.RemoteError``).
 """
 

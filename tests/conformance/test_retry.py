@@ -1,5 +1,5 @@
 """Retries follow the same policy on every engine: the driver keeps the policy in the caller,
-the engine only runs attempts (README "What a run does", step 4).
+the engine only runs attempts (docs/guarantees.md "What a run does", step 4).
 
 Timing bounds are generous: lower bounds are tight (a delay is never shorter than asked),
 upper bounds leave room for a noisy machine and for a remote attempt's round trip.
