@@ -54,16 +54,25 @@ def pages() -> list[Path]:
     return [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
 
 
+def _closing(lines: list[str], start: int, fence: str) -> int | None:
+    """The index of the line closing the fence opened at ``start`` (CommonMark's rule)."""
+    for end in range(start + 1, len(lines)):
+        line = lines[end].strip()
+        if line and set(line) == {fence[0]} and len(line) >= len(fence):
+            return end
+    return None
+
+
 def _fenced_body(lines: list[str], start: int, where: str) -> tuple[int, str]:
     """The body of the fenced ``python`` block opening at ``start`` and where it ends."""
-    opening = _FENCE.match(lines[start]) if start < len(lines) else None
+    opening = _FENCE.match(lines[start].lstrip()) if start < len(lines) else None
     if opening is None or opening["lang"] not in ("python", "py"):
         raise ValueError(f"{where}: <!-- runnable --> must be followed by a ```python block")
-    fence = opening["fence"]
-    for end in range(start + 1, len(lines)):
-        if lines[end].strip() == fence:
-            return end, "\n".join(lines[start + 1 : end])
-    raise ValueError(f"{where}: unclosed code block")
+    end = _closing(lines, start, opening["fence"])
+    if end is None:
+        raise ValueError(f"{where}: unclosed code block")
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    return end, "\n".join(line[indent:] for line in lines[start + 1 : end])
 
 
 def _hidden_body(lines: list[str], start: int, where: str) -> tuple[int, str]:
@@ -75,20 +84,27 @@ def _hidden_body(lines: list[str], start: int, where: str) -> tuple[int, str]:
 
 
 def blocks(page: Path) -> list[Block]:
-    """The runnable code of ``page``, in order (visible blocks and hidden comments)."""
+    """The runnable code of ``page``, in order (visible blocks and hidden comments).
+
+    Markers inside another code block (an example of the convention itself) are text.
+    """
     lines = page.read_text(encoding="utf-8").splitlines()
     found: list[Block] = []
     index = 0
     while index < len(lines):
         where = f"{name_of(page)}:{index + 1}"
-        if _MARKER.match(lines[index]):
+        line = lines[index].strip()
+        other = _FENCE.match(line)
+        if _MARKER.match(line):
             end, source = _fenced_body(lines, index + 1, where)
             found.append(Block(page, index + 3, source))
             index = end
-        elif _HIDDEN_START.match(lines[index]):
+        elif _HIDDEN_START.match(line):
             end, source = _hidden_body(lines, index, where)
             found.append(Block(page, index + 2, source))
             index = end
+        elif other is not None:  # any other code block: skip it whole
+            index = _closing(lines, index, other["fence"]) or len(lines)
         index += 1
     return found
 

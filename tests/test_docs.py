@@ -78,6 +78,16 @@ def test_marker_must_precede_a_python_block(tmp_path: Path) -> None:
             blocks(page)
 
 
+def test_markers_inside_other_code_blocks_are_text(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "````markdown\n<!-- runnable -->\n```python\nraise SystemExit\n```\n````\n\n"
+        "- a list item:\n\n  <!-- runnable -->\n  ```python\n  x = 1\n  ```\n",
+        encoding="utf-8",
+    )
+    assert [(b.line, b.source) for b in blocks(page)] == [(12, "x = 1")]
+
+
 def test_failure_names_the_page_and_line(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text(

@@ -11,6 +11,7 @@ as highlighted code. The source docstrings stay readable in a terminal.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import griffe
@@ -43,7 +44,8 @@ def convert(text: str, obj: griffe.Object | griffe.Alias) -> str:
     return _EXAMPLE.sub(r"\g<indent>Examples:", _ROLE.sub(link, text))
 
 
-def _walk(obj: griffe.Object) -> Any:
+def _walk(obj: griffe.Object) -> Iterator[griffe.Object]:
+    """``obj`` and every object defined in it (not what it merely imports)."""
     yield obj
     for member in obj.members.values():
         if not member.is_alias:
