@@ -1,0 +1,51 @@
+"""The private jido names that ``jido._mcp`` and ``jido._adapters`` use, and nothing else.
+
+Everything here is a re-export (or a one-line view) of a core internal, so that a move of
+the core's modules is one edit in this file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jido._private.action import ActionSpec, spec_of
+from jido._private.instruction import check_options
+from jido._private.options import RunOptions
+from jido._private.redact import redact, redact_text
+from jido._private.remote import resolve
+from jido._private.runtime import RunKwargs, Runtime
+from jido._private.tool_schema import base_schema
+from jido._private.tools import parameters_schema, parse_arguments
+
+__all__ = [
+    "ActionSpec",
+    "RunKwargs",
+    "annotations_of",
+    "base_schema",
+    "check_options",
+    "output_json_schema",
+    "parameters_schema",
+    "parse_arguments",
+    "redact",
+    "redact_text",
+    "resolve",
+    "resolved_options",
+    "spec_of",
+]
+
+
+def annotations_of(spec: ActionSpec) -> dict[str, Any]:
+    """What the action declared of ``title``, ``read_only``, ``destructive``... (maybe nothing)."""
+    return dict(spec.annotations)
+
+
+def output_json_schema(spec: ActionSpec) -> dict[str, Any] | None:
+    """The JSON schema of the action's results (its ``output_schema``), or None."""
+    if spec.output_schema is None:
+        return None
+    return spec.output_schema.model.model_json_schema(mode="serialization")
+
+
+def resolved_options(runtime: Runtime, overrides: dict[str, Any]) -> RunOptions:
+    """The options a run on ``runtime`` with these per-call ``overrides`` gets."""
+    return runtime._options(overrides)
