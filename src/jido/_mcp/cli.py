@@ -37,7 +37,11 @@ def add_parser(sub: Any) -> None:
     serve.add_argument("--name", default="jido", help="the server name clients show")
     serve.add_argument("--timeout", type=float, help="seconds per attempt (0: no limit)")
     serve.add_argument("--max-retries", type=int, help="retries after the first attempt")
+    serve.add_argument("--backoff", type=float, help="first retry delay in seconds")
     serve.add_argument("--isolation", choices=("thread", "process"))
+    serve.add_argument(
+        "--heartbeat", type=float, default=15.0, help="seconds between progress heartbeats"
+    )
     serve.set_defaults(plain_command=serve_command)
 
 
@@ -59,13 +63,14 @@ def serve_command(args: argparse.Namespace) -> int:
         for k, v in (
             ("timeout", args.timeout),
             ("max_retries", args.max_retries),
+            ("backoff", args.backoff),
             ("isolation", args.isolation),
         )
         if v is not None
     }
     try:
         actions = load_actions(args.target)
-        server = jido.mcp.server(actions, name=args.name, **options)
+        server = jido.mcp.server(actions, name=args.name, heartbeat=args.heartbeat, **options)
         token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
         if args.http is None and args.token is not None:
             raise jido.ConfigError("--token applies to --http only (stdio needs none)")

@@ -19,7 +19,7 @@ from typing import Final, NamedTuple
 
 import jido.telemetry
 
-__all__ = ["Channel", "Note", "Router", "pump"]
+__all__ = ["Channel", "Note", "Router", "Send", "pump"]
 
 _EVENTS: Final = ("attempt.start", "retry.scheduled", "progress")
 _MAX_QUEUED: Final = 64
@@ -50,6 +50,7 @@ class Channel:
         self._total: float | None = None
         self._wake = asyncio.Event()
         self._waking = False
+        self.closed = False
 
     # -- producers (any thread) ------------------------------------------------------------------
     def on_event(self, event: jido.telemetry.Event) -> None:
@@ -89,6 +90,11 @@ class Channel:
                 pass
 
     # -- the consumer (the call's event loop) ----------------------------------------------------
+    def close(self) -> None:
+        """No more notes will come: the pump delivers what is queued, then returns."""
+        self.closed = True
+        self._wake.set()
+
     async def next_batch(self) -> list[Note]:
         """Wait for notes, then take all of them."""
         await self._wake.wait()
@@ -137,9 +143,9 @@ class Router:
 async def pump(channel: Channel, send: Send, heartbeat: float) -> None:
     """Deliver a channel's notes as they come, and a heartbeat every ``heartbeat`` seconds.
 
-    Runs until cancelled; a note that cannot be delivered ends the delivery, never the call.
+    Returns once the channel is closed and everything queued has been delivered.
     """
-    while True:
+    while not channel.closed:
         try:
             notes = await asyncio.wait_for(channel.next_batch(), heartbeat)
         except TimeoutError:
@@ -147,9 +153,5 @@ async def pump(channel: Channel, send: Send, heartbeat: float) -> None:
             notes = channel.take()
         for note in notes:
             await send(note)
-
-
-async def flush(channel: Channel, send: Send) -> None:
-    """Deliver what is still queued (before the call's result goes out)."""
     for note in channel.take():
         await send(note)

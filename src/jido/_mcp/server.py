@@ -130,11 +130,14 @@ class ToolServer:
             result = await runtime.arun(
                 tool.action, args, self.context, run_id=run_id, **self.options
             )
-            pump.cancel()
-            await progress.flush(channel, send)
+        except jido.JidoError:
+            await _drain(channel, pump)
+            raise
+        else:
+            await _drain(channel, pump)
             return result
         finally:
-            pump.cancel()
+            pump.cancel()  # still running only when the call itself was cancelled
             self._router.close(run_id)
 
     def _input_schema(self, name: str) -> dict[str, Any] | None:
@@ -149,6 +152,12 @@ def _arguments(tool: ToolSpec, arguments: dict[str, Any] | None) -> dict[str, An
     if any(value is None for value in arguments.values()):
         return parse_arguments(tool.spec, arguments)
     return arguments
+
+
+async def _drain(channel: progress.Channel, pump: asyncio.Future[None]) -> None:
+    """Let the pump deliver what the run reported, before the result goes out."""
+    channel.close()
+    await pump
 
 
 def _wants_progress(ctx: ServerRequestContext[Any]) -> bool:
