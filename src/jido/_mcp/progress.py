@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -64,7 +65,8 @@ class Channel:
         elif name == "retry.scheduled":
             delay = round(float(event.measurements.get("delay", 0.0)), 1)
             upcoming = int(event.metadata["attempt"]) + 1
-            self.push(None, None, f"retrying in {delay:g} s, attempt {upcoming} of {self.max_attempts}")
+            text = f"retrying in {delay:g} s, attempt {upcoming} of {self.max_attempts}"
+            self.push(None, None, text)
 
     def heartbeat(self) -> None:
         running = time.monotonic() - self.started
@@ -84,10 +86,8 @@ class Channel:
                 self._notes.append((mergeable, note))
             waking, self._waking = self._waking, True
         if not waking:
-            try:
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody listens any more
                 self._loop.call_soon_threadsafe(self._wake.set)
-            except RuntimeError:  # the loop is closed: nobody is listening any more
-                pass
 
     # -- the consumer (the call's event loop) ----------------------------------------------------
     def close(self) -> None:

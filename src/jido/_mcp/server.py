@@ -110,7 +110,9 @@ class ToolServer:
         run_id = f"{self._prefix}-{next(self._ids)}"
         runtime = self.runtime or jido.default_runtime()
         if not _wants_progress(ctx):
-            return await runtime.arun(tool.action, args, self.context, run_id=run_id, **self.options)
+            return await runtime.arun(
+                tool.action, args, self.context, run_id=run_id, **self.options
+            )
         return await self._run_with_progress(ctx, runtime, tool, args, run_id)
 
     async def _run_with_progress(
