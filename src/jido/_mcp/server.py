@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import jido
 from jido._mcp import progress
@@ -209,7 +209,7 @@ def _error_result(error: jido.JidoError) -> mcp_types.CallToolResult:
     )
 
 
-def _unknown_tool(name: str, tools: Mapping[str, ToolSpec]) -> Any:
+def _unknown_tool(name: str, tools: Mapping[str, ToolSpec]) -> NoReturn:
     from mcp.shared.exceptions import MCPError
     from mcp_types import INVALID_PARAMS
 
