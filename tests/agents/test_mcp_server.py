@@ -52,7 +52,7 @@ def every_test_action() -> list[object]:
     return found
 
 
-# -- tool definitions -------------------------------------------------------------------------------
+# -- tool definitions ----------------------------------------------------------------------------
 def test_every_test_action_has_valid_2020_12_schemas() -> None:
     actions = every_test_action()
     assert len(actions) > 60
