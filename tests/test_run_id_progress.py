@@ -11,7 +11,7 @@ import jido
 import jido.telemetry
 
 # a module-level action: importable by child processes
-from agents.agent_actions import flaky
+from serving.agent_actions import flaky
 
 
 @jido.action

@@ -17,7 +17,16 @@ from jido._mcp._internal import check_options, parse_arguments
 from jido._mcp.results import dumps, error_body, jsonable
 from jido._mcp.tools import ToolSpec, tool_specs
 
-__all__ = ["BoundTool", "bind", "error_text", "is_fixable", "result_text", "retry_text"]
+__all__ = [
+    "FIX",
+    "BoundTool",
+    "bind",
+    "declared",
+    "error_text",
+    "is_fixable",
+    "result_text",
+    "retry_text",
+]
 
 
 class BoundTool:
@@ -69,19 +78,33 @@ def bind(
     return [BoundTool(tool, runtime, shared, options) for tool in tool_specs(actions).values()]
 
 
+def declared(tool: ToolSpec) -> dict[str, Any]:
+    """What the action declared of ``title``, ``read_only``, ``destructive``... (maybe nothing)."""
+    return {"title": tool.title, **tool.hints} if tool.title else dict(tool.hints)
+
+
 def is_fixable(error: jido.JidoError) -> bool:
     """True for what the model can fix by changing its arguments (a validation error)."""
     return isinstance(error, jido.ValidationError)
 
 
+FIX = "Fix the arguments and call the tool again."
+
+
 def retry_text(error: jido.JidoError) -> str:
     """What a model reads to fix its arguments: the problem, naming the field."""
-    return f"{error.message}. Fix the arguments and call the tool again."
+    return f"{error.message}. {FIX}"
 
 
-def error_text(error: jido.JidoError) -> str:
-    """What a model reads when a call failed: ``{"error": {type, message, retryable, ...}}``."""
-    return dumps({"error": error_body(error)})
+def error_text(error: jido.JidoError, *, hint: bool = False) -> str:
+    """What a model reads when a call failed: ``{"error": {type, message, retryable, ...}}``.
+
+    With ``hint``, a fixable error also says ``"fix": "Fix the arguments and call..."``.
+    """
+    body: dict[str, Any] = {"error": error_body(error)}
+    if hint and is_fixable(error):
+        body["fix"] = FIX
+    return dumps(body)
 
 
 def result_text(result: Any) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.tools import StructuredTool, ToolException
 
 import jido
-from jido._adapters.common import BoundTool, bind, error_text, is_fixable, retry_text
+from jido._adapters.common import BoundTool, bind, declared, error_text, is_fixable, retry_text
 
 __all__ = ["make_tools"]
 
@@ -40,7 +40,7 @@ def _structured_tool(bound: BoundTool) -> StructuredTool:
         func=sync,
         coroutine=coroutine,
         handle_tool_error=True,
-        metadata={"jido": {"title": bound.tool.title, **bound.tool.hints}},
+        metadata={"jido": declared(bound.tool)},
     )
 
 

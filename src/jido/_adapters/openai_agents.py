@@ -4,12 +4,14 @@ The tool gets the action's schema (strict when the schema can be, as the SDK pre
 a ``null`` then means "use the default"), and ``on_invoke_tool`` runs the action through
 jido: its timeout holds for sync actions too (the SDK's ``timeout_seconds`` only covers
 async functions), and cancelling the awaiting task stops the work. Every failure is the
-tool's output, as text the model reads: invalid arguments with a request to fix them,
-other failures as the structured error. Nothing raised ends the agent run.
+tool's output, as a JSON object the model reads: ``{"error": {type, message, retryable,
+retry_after, details}}``, plus ``"fix"`` (a request to fix the arguments) for invalid
+arguments. Nothing raised ends the agent run.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +19,7 @@ from agents import FunctionTool, RunContextWrapper
 from agents.tool_context import ToolContext
 
 import jido
-from jido._adapters.common import BoundTool, bind, error_text, is_fixable, result_text, retry_text
+from jido._adapters.common import BoundTool, bind, error_text, result_text
 from jido._mcp._internal import parameters_schema
 
 __all__ = ["make_tools"]
@@ -39,10 +41,8 @@ def make_tools(
 def _function_tool(bound: BoundTool, strict: bool) -> FunctionTool:
     schema, is_strict = bound.tool.input_schema, False
     if strict:
-        try:
+        with contextlib.suppress(jido.ConfigError):  # a free-form mapping cannot be strict
             schema, is_strict = parameters_schema(bound.tool.action, strict=True), True
-        except jido.ConfigError:  # a free-form mapping cannot be strict: the plain schema
-            pass
     return FunctionTool(
         name=bound.tool.name,
         description=bound.tool.description,
@@ -59,7 +59,7 @@ def _invoker(bound: BoundTool) -> Any:
         try:
             return result_text(await bound.arun(arguments, extra))
         except jido.JidoError as exc:
-            return retry_text(exc) if is_fixable(exc) else error_text(exc)
+            return error_text(exc, hint=True)  # a JSON object, as output schemas require
 
     return on_invoke_tool
 

@@ -88,5 +88,7 @@ def _definition(bound: BoundTool) -> ToolDefinition:
         name=tool.name,
         description=tool.description or None,
         parameters_json_schema=tool.input_schema,
-        metadata={"jido": {"title": tool.title, **tool.hints}} if tool.title or tool.hints else None,
+        metadata={"jido": {"title": tool.title, **tool.hints}}
+        if tool.title or tool.hints
+        else None,
     )

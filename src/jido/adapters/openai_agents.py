@@ -2,8 +2,9 @@
 
 Needs ``pip install "jido[openai-agents]"``. Each tool is a ``FunctionTool`` whose call
 is a jido run: timeouts hold for sync actions too, and a cancelled run stops the work.
-Failures are returned to the model as text (invalid arguments with a request to fix them,
-other failures as ``{"error": {type, message, retryable, retry_after, details}}``).
+Failures are returned to the model as ``{"error": {type, message, retryable, retry_after,
+details}}``, with ``"fix": "Fix the arguments and call the tool again."`` for invalid
+arguments (a validation error names the field).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ generated arguments) and ``FunctionModel`` (a script of tool calls); no network.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -24,9 +25,9 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 
 import jido
-from agents import agent_actions
-from agents.adapter_checks import check_golden, side_effect_stopped, wait_growing
 from jido.adapters.pydantic_ai import toolset
+from serving import agent_actions
+from serving.adapter_checks import check_golden, side_effect_stopped, wait_growing
 
 ACTIONS = [agent_actions.add, agent_actions.PlaceOrder, agent_actions.fail, agent_actions.spin]
 
@@ -127,10 +128,8 @@ def test_cancelling_the_agent_run_stops_the_action(tmp_path: Path) -> None:
         task = asyncio.create_task(agent.run("go"))
         await wait_growing(path)
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
 
     asyncio.run(main())
     assert side_effect_stopped(path)

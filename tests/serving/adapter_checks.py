@@ -1,7 +1,7 @@
 """Helpers shared by the adapter tests: golden files and a side effect that must stop.
 
 Regenerate the golden files after an intended change with
-``JIDO_UPDATE_GOLDEN=1 pytest tests/agents`` and review the diff of ``tests/golden/``.
+``JIDO_UPDATE_GOLDEN=1 pytest tests/serving`` and review the diff of ``tests/golden/``.
 """
 
 from __future__ import annotations

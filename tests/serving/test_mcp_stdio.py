@@ -11,8 +11,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
-from agents import scenarios
-from agents.conftest import serve_command, server_env
+from serving import scenarios
+from serving.conftest import serve_command, server_env
 
 pytestmark = pytest.mark.slow
 

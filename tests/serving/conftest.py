@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent.parent
-ACTIONS = "agents.agent_actions"
+ACTIONS = "serving.agent_actions"
 SERVE_OPTIONS = ["--timeout", "30", "--max-retries", "2", "--backoff", "0.1", "--heartbeat", "0.2"]
 
 

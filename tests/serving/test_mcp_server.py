@@ -23,18 +23,18 @@ from mcp import Client
 import jido
 import jido.mcp
 import jido.telemetry
-from agents import agent_actions, scenarios
 from jido._mcp.cli import load_actions
 from jido._private.telemetry import REGISTRY
+from serving import agent_actions, scenarios
 
 TEST_ACTION_MODULES = [
-    "agents.agent_actions",
+    "serving.agent_actions",
     "actions",
     "workflow_actions",
     "tool_models",
     "conformance.actions",
 ]
-SERVED = load_actions("agents.agent_actions")
+SERVED = load_actions("serving.agent_actions")
 
 
 def drive(server: Any, check: Callable[[Client], Awaitable[Any]]) -> Any:

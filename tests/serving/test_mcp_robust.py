@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agents.conftest import HttpServer, serve_command, server_env
+from serving.conftest import HttpServer, serve_command, server_env
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from agents.conftest import pid_alive
+from serving.conftest import pid_alive
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 

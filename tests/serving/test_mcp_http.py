@@ -15,8 +15,9 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 import jido
-from agents import scenarios
-from agents.conftest import (
+from jido._mcp.serve import check_bind
+from serving import scenarios
+from serving.conftest import (
     HttpServer,
     free_port,
     http_server,
@@ -24,7 +25,6 @@ from agents.conftest import (
     server_env,
     wait_for_port,
 )
-from jido._mcp.serve import check_bind
 
 pytestmark = pytest.mark.slow
 
