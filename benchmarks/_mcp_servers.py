@@ -55,7 +55,7 @@ def _block_body(path: str, seconds: float) -> None:
         _stamp(path)
 
 
-# -- jido -------------------------------------------------------------------------------------------
+# -- jido -----------------------------------------------------------------------------------------
 @jido.action(output_schema=Sum)
 async def noop(a: int, b: int = 1) -> dict[str, int]:
     """Add two integers."""
@@ -84,7 +84,7 @@ def block(path: str, seconds: float = 2.0) -> dict[str, bool]:
 JIDO_TOOLS = [noop, noop_sync, spin, block]
 
 
-# -- the SDK's own server ------------------------------------------------------------------------
+# -- the SDK's own server -------------------------------------------------------------------------
 def sdk_server() -> object:
     from mcp.server import MCPServer
 

@@ -74,7 +74,7 @@ def stdio(command: list[str]) -> StdioServerParameters:
     return StdioServerParameters(command=command[0], args=command[1:], env=env())
 
 
-# -- latency ------------------------------------------------------------------------------------
+# -- latency --------------------------------------------------------------------------------------
 async def timed_calls(client: Client, tool: str, n: int) -> list[float]:
     out = []
     for i in range(n):
@@ -151,7 +151,7 @@ def http_server(command: Callable[..., list[str]], flag: str | None = None) -> A
         proc.wait(10)
 
 
-# -- cancel to stopped work -------------------------------------------------------------------------
+# -- cancel to stopped work -----------------------------------------------------------------------
 async def cancel_once(client: Client, tool: str, tmp: Path, wait_stop: float) -> float | None:
     """Cancel a running call; milliseconds until its body stopped (None: not within wait)."""
     path = tmp / f"{tool}-{time.monotonic_ns()}"
@@ -191,7 +191,7 @@ async def cancels(trials: int) -> dict[str, list[float | None]]:
     return out
 
 
-# -- report -----------------------------------------------------------------------------------------
+# -- report ---------------------------------------------------------------------------------------
 def latency_rows(transport: str, samples: dict[str, list[float]]) -> list[dict[str, Any]]:
     rows = []
     for name, values in samples.items():
@@ -238,9 +238,8 @@ def print_cancels(results: dict[str, list[float | None]]) -> None:
             target = _verdict(stopped, values, TARGET_PROCESS_MS)
         else:
             target = "none (ran to the end of its 2 s body)" if stopped else "none"
-        print(
-            f"| {name} | {len(values)} | {med} | {worst} | {len(values) - len(stopped)} | {target} |"
-        )
+        missed = len(values) - len(stopped)
+        print(f"| {name} | {len(values)} | {med} | {worst} | {missed} | {target} |")
 
 
 def _verdict(stopped: list[float], values: list[float | None], limit: float) -> str:
