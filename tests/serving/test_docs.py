@@ -1,0 +1,69 @@
+"""The docstring examples of ``jido.mcp`` and the adapters, and their ``examples/``, run."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import jido
+
+MODULES = [
+    "jido.mcp",
+    "jido.adapters.pydantic_ai",
+    "jido.adapters.openai_agents",
+    "jido.adapters.langchain",
+    "jido._private.context",
+]
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
+AGENT_EXAMPLES = ["mcp_server", "agents_pydantic_ai", "agents_openai_agents", "agents_langchain"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+@pytest.mark.parametrize("name", AGENT_EXAMPLES)
+def test_example_runs(name: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "answer:" in done.stdout or "the server goes on" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "function", "package"),
+    [
+        ("jido.adapters.pydantic_ai", "toolset", "pydantic_ai"),
+        ("jido.adapters.openai_agents", "tools", "agents"),
+        ("jido.adapters.langchain", "tools", "langchain_core"),
+        ("jido.mcp", "server", "mcp"),
+    ],
+)
+def test_a_missing_framework_is_a_clear_error(
+    module: str, function: str, package: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public = importlib.import_module(module)
+    for name in list(sys.modules):
+        if name == package or name.startswith(f"{package}.") or name.startswith("jido._adapters"):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, package, None)  # makes `import package` fail
+
+    @jido.action
+    def ping() -> dict[str, bool]:
+        return {"pong": True}
+
+    with pytest.raises(jido.ConfigError, match="pip install"):
+        getattr(public, function)([ping])
