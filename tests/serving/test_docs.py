@@ -57,7 +57,7 @@ def test_a_missing_framework_is_a_clear_error(
 ) -> None:
     public = importlib.import_module(module)
     for name in list(sys.modules):
-        if name == package or name.startswith(f"{package}.") or name.startswith("jido._adapters"):
+        if name == package or name.startswith((f"{package}.", "jido._adapters")):
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, package, None)  # makes `import package` fail
 
