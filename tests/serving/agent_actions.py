@@ -130,3 +130,11 @@ async def echo(text: str) -> dict:
 def _stamp(path: str, text: str | None = None) -> None:
     with open(path, "w") as f:
         f.write(text if text is not None else repr(time.monotonic()))
+
+
+@jido.action
+def chatty(text: str) -> dict:
+    """Prints to stdout (which, over stdio, must not reach the wire) and returns."""
+    print(f"chatty says {text}")
+    os.write(1, b"raw bytes on fd 1\n")
+    return {"said": text}

@@ -37,6 +37,9 @@ def test_lists_calls_and_reports_errors() -> None:
         await scenarios.check_errors(client)
         with pytest.raises(MCPError, match="Unknown tool 'nope'"):
             await client.call_tool("nope", {})
+        for _ in range(3):  # prints from the action never corrupt the protocol
+            result = await client.call_tool("chatty", {"text": "hi"})
+            assert result.structured_content == {"said": "hi"}
 
     drive(check)
 
@@ -58,6 +61,8 @@ def test_client_cancel_stops_process_isolated_actions(tmp_path: Path) -> None:
         assert interrupted < 0.5
         killed = await scenarios.check_cancel_kills_blocked_process(client, tmp_path, "stubborn")
         assert killed < 1.0
+        result = await client.call_tool("chatty", {"text": "from a child"})
+        assert result.structured_content == {"said": "from a child"}
         result = await client.call_tool("add", {"a": 1})
         assert result.structured_content == {"total": 2}
 
