@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -74,57 +75,111 @@ def stdio(command: list[str]) -> StdioServerParameters:
     return StdioServerParameters(command=command[0], args=command[1:], env=env())
 
 
-# -- latency --------------------------------------------------------------------------------------
-async def timed_calls(client: Client, tool: str, n: int) -> list[float]:
+# -- latency ------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Lane:
+    """One server and tool being timed, with a reading of the CPU time its server used."""
+
+    name: str
+    client: Client
+    tool: str
+    cpu: Callable[[], float]
+    ms: list[float] = dataclasses.field(default_factory=list)
+    block_p50: list[float] = dataclasses.field(default_factory=list)
+    cpu_ms: list[float] = dataclasses.field(default_factory=list)
+
+
+async def timed_calls(lane: Lane, n: int) -> list[float]:
     out = []
     for i in range(n):
         started = time.perf_counter()
-        result = await client.call_tool(tool, {"a": i, "b": 1})
+        result = await lane.client.call_tool(lane.tool, {"a": i, "b": 1})
         out.append((time.perf_counter() - started) * 1000)
         assert result.structured_content == {"total": i + 1}, result
     return out
 
 
-async def compare(clients: dict[str, tuple[Client, str]], calls: int) -> dict[str, list[float]]:
-    """Interleaved blocks of calls on every (client, tool); per-call milliseconds."""
-    samples: dict[str, list[float]] = {name: [] for name in clients}
-    for client, tool in clients.values():
-        await timed_calls(client, tool, BLOCK)  # warm-up
-    while any(len(s) < calls for s in samples.values()):
-        for name, (client, tool) in clients.items():
-            samples[name] += await timed_calls(client, tool, BLOCK)
-    return {name: s[:calls] for name, s in samples.items()}
+async def compare(lanes: list[Lane], calls: int) -> list[Lane]:
+    """Interleaved blocks of calls on every lane: latency per call, CPU per call per block."""
+    for lane in lanes:
+        await timed_calls(lane, BLOCK)  # warm-up
+    while any(len(lane.ms) < calls for lane in lanes):
+        for lane in lanes:
+            cpu = lane.cpu()
+            block = await timed_calls(lane, BLOCK)
+            lane.cpu_ms.append((lane.cpu() - cpu) / BLOCK * 1000)
+            lane.ms += block
+            lane.block_p50.append(h.median(block))
+    return lanes
+
+
+CpuFactory = Callable[[], Callable[[], float]]
+
+
+def cpu_of(pid: int) -> Callable[[], float]:
+    """CPU seconds (user + system, all threads) a process has used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    return read
+
+
+def child_pid(marker: str) -> int:
+    """The pid of this process's child whose command line contains ``marker``."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if ppid == os.getpid() and marker in cmdline:
+                return int(entry.name)
+    raise RuntimeError(f"no child process running {marker!r}")
 
 
 @contextlib.asynccontextmanager
-async def connected(sdk: Any, jido_server: Any) -> AsyncIterator[dict[str, tuple[Client, str]]]:
+async def lanes_for(
+    sdk: Any, jido_server: Any, sdk_cpu: CpuFactory, jido_cpu: CpuFactory
+) -> AsyncIterator[list[Lane]]:
+    """Both clients connected; ``*_cpu()`` (called once connected) reads the server's CPU."""
     async with Client(sdk) as s, Client(jido_server) as j:
-        yield {
-            "sdk async": (s, "noop"),
-            "jido async": (j, "noop"),
-            "sdk sync": (s, "noop_sync"),
-            "jido sync": (j, "noop_sync"),
-        }
+        sdk_reader, jido_reader = sdk_cpu(), jido_cpu()
+        yield [
+            Lane("sdk async", s, "noop", sdk_reader),
+            Lane("jido async", j, "noop", jido_reader),
+            Lane("sdk sync", s, "noop_sync", sdk_reader),
+            Lane("jido sync", j, "noop_sync", jido_reader),
+        ]
 
 
-async def latency_in_memory(calls: int) -> dict[str, list[float]]:
+async def latency_in_memory(calls: int) -> list[Lane]:
     sdk = servers.sdk_server()
     for name in ("httpx", "httpx2", "mcp"):  # MCPServer turns INFO logging on for everyone
         logging.getLogger(name).setLevel(logging.WARNING)
     jido_server = jido.mcp.server(servers.JIDO_TOOLS, timeout=30, max_retries=0)
-    async with connected(sdk, jido_server) as clients:
-        return await compare(clients, calls)
+    process = lambda: time.process_time  # noqa: E731  (client and server share the process)
+    async with lanes_for(sdk, jido_server, process, process) as lanes:
+        return await compare(lanes, calls)
 
 
-async def latency_stdio(calls: int) -> dict[str, list[float]]:
-    async with connected(stdio(sdk_command()), stdio(jido_command())) as clients:
-        return await compare(clients, calls)
+async def latency_stdio(calls: int) -> list[Lane]:
+    sdk_cpu = lambda: cpu_of(child_pid("_mcp_servers.py sdk"))  # noqa: E731
+    jido_cpu = lambda: cpu_of(child_pid("mcp serve _mcp_servers"))  # noqa: E731
+    async with lanes_for(stdio(sdk_command()), stdio(jido_command()), sdk_cpu, jido_cpu) as lanes:
+        return await compare(lanes, calls)
 
 
-async def latency_http(calls: int) -> dict[str, list[float]]:
-    with http_server(sdk_command) as sdk_url, http_server(jido_command, "--http") as jido_url:
-        async with connected(sdk_url, jido_url) as clients:
-            return await compare(clients, calls)
+async def latency_http(calls: int) -> list[Lane]:
+    with (
+        http_server(sdk_command) as (sdk_url, sdk_pid),
+        http_server(jido_command, "--http") as (jido_url, jido_pid),
+    ):
+        sdk_cpu, jido_cpu = cpu_of(sdk_pid), cpu_of(jido_pid)
+        async with lanes_for(sdk_url, jido_url, lambda: sdk_cpu, lambda: jido_cpu) as lanes:
+            return await compare(lanes, calls)
 
 
 @contextlib.contextmanager
@@ -145,7 +200,7 @@ def http_server(command: Callable[..., list[str]], flag: str | None = None) -> A
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError(f"{command.__name__} did not start")
             time.sleep(0.05)
-        yield f"http://{address}/mcp"
+        yield f"http://{address}/mcp", proc.pid
     finally:
         proc.terminate()
         proc.wait(10)
@@ -192,27 +247,34 @@ async def cancels(trials: int) -> dict[str, list[float | None]]:
 
 
 # -- report ---------------------------------------------------------------------------------------
-def latency_rows(transport: str, samples: dict[str, list[float]]) -> list[dict[str, Any]]:
+def latency_rows(transport: str, lanes: list[Lane]) -> list[dict[str, Any]]:
+    by_name = {lane.name: lane for lane in lanes}
     rows = []
-    for name, values in samples.items():
-        kind = name.split()[1]
-        base = h.median(samples[f"sdk {kind}"])
+    for lane in lanes:
+        base = by_name[f"sdk {lane.name.split()[1]}"]
+        paired = [j / s for j, s in zip(lane.block_p50, base.block_p50, strict=False)]
         rows.append(
             {
                 "transport": transport,
-                "server": name,
-                "calls": len(values),
-                "p50_ms": h.median(values),
-                "p99_ms": h.percentile(values, 99),
-                "x_sdk_p50": h.median(values) / base,
+                "server": lane.name,
+                "calls": len(lane.ms),
+                "p50_ms": h.median(lane.ms),
+                "p99_ms": h.percentile(lane.ms, 99),
+                "x_sdk_p50": h.median(lane.ms) / h.median(base.ms),
+                "x_sdk_paired": h.median(paired),
+                "cpu_ms_per_call": h.median(lane.cpu_ms),
+                "x_sdk_cpu": h.median(lane.cpu_ms) / h.median(base.cpu_ms),
             }
         )
     return rows
 
 
 def print_latency(rows: list[dict[str, Any]]) -> None:
-    print("\n| transport | server | calls | p50 ms | p99 ms | p50 x SDK (same kind) | target |")
-    print("|---|---|---:|---:|---:|---:|---|")
+    print(
+        "\n| transport | server | calls | p50 ms | p99 ms | p50 x SDK | paired p50 x SDK "
+        "| server CPU ms/call | CPU x SDK | target (async p50) |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         target = ""
         if r["server"] == "jido async":
@@ -220,7 +282,8 @@ def print_latency(rows: list[dict[str, Any]]) -> None:
             target = f"<= {TARGET_RATIO}x: {'PASS' if ok else 'MISS'}"
         print(
             f"| {r['transport']} | {r['server']} | {r['calls']} | {r['p50_ms']:.3f} | "
-            f"{r['p99_ms']:.3f} | {r['x_sdk_p50']:.2f}x | {target} |"
+            f"{r['p99_ms']:.3f} | {r['x_sdk_p50']:.2f}x | {r['x_sdk_paired']:.2f}x | "
+            f"{r['cpu_ms_per_call']:.3f} | {r['x_sdk_cpu']:.2f}x | {target} |"
         )
 
 

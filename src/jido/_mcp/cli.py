@@ -1,8 +1,9 @@
 """``jido mcp serve MODULE[:NAME]``: the command that serves actions over MCP.
 
 :func:`add_parser` adds the ``mcp`` command to the ``jido`` parser; the parsed
-arguments carry ``plain_command`` (it needs no terminal rendering), which
-:func:`main` runs. Errors are one line on stderr, exit code 2; stdout stays the wire.
+arguments carry ``plain_command`` (:func:`serve_command`, which needs no terminal
+rendering), which the ``jido`` entry point runs. Errors are one line on stderr, exit
+code 2; stdout stays the wire.
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
 from typing import Any
 
 import jido
 from jido._mcp._internal import resolve
 from jido._mcp.serve import TOKEN_ENV
 
-__all__ = ["add_parser", "load_actions", "main", "serve_command"]
+__all__ = ["add_parser", "load_actions", "serve_command"]
 
 
 def add_parser(sub: Any) -> None:
@@ -43,15 +43,6 @@ def add_parser(sub: Any) -> None:
         "--heartbeat", type=float, default=15.0, help="seconds between progress heartbeats"
     )
     serve.set_defaults(plain_command=serve_command)
-
-
-def main(argv: Sequence[str]) -> int:
-    """Parse and run ``mcp ...`` arguments on their own (tests, ``python -m``)."""
-    parser = argparse.ArgumentParser(prog="jido")
-    add_parser(parser.add_subparsers(required=True))
-    args = parser.parse_args(argv)
-    code: int = args.plain_command(args)
-    return code
 
 
 def serve_command(args: argparse.Namespace) -> int:
