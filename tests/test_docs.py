@@ -39,6 +39,10 @@ NAMESPACES = [
     "jido.testing",
     "jido.engines",
     "jido.tools",
+    "jido.mcp",
+    "jido.adapters.pydantic_ai",
+    "jido.adapters.openai_agents",
+    "jido.adapters.langchain",
 ]
 
 

@@ -23,6 +23,8 @@ LAYERS = [
     "_runtime",
     "_workflow",
     "_tools",
+    "_mcp",
+    "_adapters",
     "_cli",
 ]
 """Private folders from the bottom up: each may import only folders listed before it."""

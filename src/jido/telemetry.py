@@ -2,11 +2,12 @@
 
 Events (``run.start``, ``run.stop``, ``attempt.start``, ``attempt.stop``,
 ``attempt.exception``, ``retry.scheduled``, ``timeout``, ``cancel``,
-``compensation.start``, ``compensation.stop``) are delivered to handlers attached with
-:func:`attach`. Each :class:`Event` carries measurements (monotonic seconds) and
-low-cardinality metadata; params, context and results only with ``include_values=True``,
-and then redacted. A handler that raises is detached and reported, never breaking a run.
-``telemetry="silent"`` on a call turns everything off for that run.
+``compensation.start``, ``compensation.stop``, and ``progress`` from
+``jido.current().progress(...)``) are delivered to handlers attached with :func:`attach`.
+Each :class:`Event` carries measurements (monotonic seconds) and low-cardinality metadata;
+params, context and results only with ``include_values=True``, and then redacted. A
+handler that raises is detached and reported, never breaking a run. ``telemetry="silent"``
+on a call turns everything off for that run.
 
 OpenTelemetry (``pip install "jido[otel]"``): once the application sets a global tracer
 provider, each run becomes a span with a child span per attempt, plus metrics. jido never

@@ -19,13 +19,15 @@ from jido._core.normalize import normalize_params
 from jido._core.options import check_seconds
 from jido._observe.redact import redact_text
 
-__all__ = ["Action", "ActionSpec", "describe", "spec_of"]
+__all__ = ["ANNOTATIONS", "Action", "ActionSpec", "check_annotations", "describe", "spec_of"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+ANNOTATIONS = ("title", "read_only", "destructive", "idempotent", "open_world")
+"""Optional facts an action may declare about itself (tool annotations for agents)."""
 _HOOKS = (
     "on_before_validate_params",
     "on_after_validate_params",
@@ -39,6 +41,7 @@ class ActionSpec:
     """Everything the runners need to know about an action, computed once."""
 
     __slots__ = (
+        "annotations",
         "category",
         "compensation_timeout",
         "description",
@@ -78,8 +81,11 @@ class ActionSpec:
         compensation_timeout: float,
         interruptible: bool,
         is_async_on_error: bool = False,
+        annotations: Mapping[str, Any] | None = None,
     ) -> None:
         self.target = target
+        self.annotations: dict[str, Any] = dict(annotations or {})
+        """Only what the action declared: ``title``, ``read_only``, ``destructive``..."""
         self.name = name
         self.description = description
         self.category = category
@@ -243,6 +249,16 @@ class Action:
     """Seconds ``on_error`` may take before it is stopped."""
     interruptible: ClassVar[bool] = True
     """When False, a timed-out sync action is only asked to stop (its token), never interrupted."""
+    title: ClassVar[str | None] = None
+    """A human-readable name (for agents' tool lists); None: not declared."""
+    read_only: ClassVar[bool | None] = None
+    """True: does not change its environment. None: not declared (claims nothing)."""
+    destructive: ClassVar[bool | None] = None
+    """True: may delete or overwrite; False: only adds. None: not declared."""
+    idempotent: ClassVar[bool | None] = None
+    """True: calling it again with the same params has no further effect. None: not declared."""
+    open_world: ClassVar[bool | None] = None
+    """True: talks to the outside world (the web, other systems). None: not declared."""
     __jido_action__: ClassVar[ActionSpec]
 
     def __init_subclass__(cls, *, abstract: bool = False, **kwargs: Any) -> None:
@@ -331,6 +347,7 @@ def _class_spec(cls: type[Action]) -> ActionSpec:
         is_async_on_error=inspect.iscoroutinefunction(cls.on_error),
         compensation_timeout=_comp_timeout(cls.compensation_timeout, where),
         interruptible=bool(cls.interruptible),
+        annotations=check_annotations({k: getattr(cls, k) for k in ANNOTATIONS}, where),
     )
 
 
@@ -350,6 +367,20 @@ def _description(explicit: object, doc: str | None, where: str) -> str:
             raise InvalidActionError(f"{where}: description must be a string, got {explicit!r}")
         return explicit
     return inspect.cleandoc(doc).split("\n\n")[0].replace("\n", " ") if doc else ""
+
+
+def check_annotations(declared: Mapping[str, object], where: str) -> dict[str, Any]:
+    """The declared annotations (None values left out), checked: a str title, bool hints."""
+    out: dict[str, Any] = {}
+    for key, value in declared.items():
+        if value is None:
+            continue
+        if key == "title" and not (isinstance(value, str) and value):
+            raise InvalidActionError(f"{where}: title must be a non-empty string, got {value!r}")
+        if key != "title" and not isinstance(value, bool):
+            raise InvalidActionError(f"{where}: {key} must be True, False or None, got {value!r}")
+        out[key] = value
+    return out
 
 
 def _opt_str(value: object, what: str, where: str) -> str | None:

@@ -34,6 +34,8 @@ _STYLE = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jido`` console script."""
     args = _parser().parse_args(argv)
+    if getattr(args, "plain_command", None) is not None:  # needs no rich (jido mcp serve)
+        return int(args.plain_command(args))
     try:
         from rich.console import Console
     except ImportError:
@@ -60,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--isolation", choices=("thread", "process"))
     run.add_argument("--repeat", type=int, default=1, help="run it N times concurrently")
     run.set_defaults(command=_run)
+    from jido._mcp.cli import add_parser as add_mcp_parser
+
+    add_mcp_parser(sub)
     return parser
 
 

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from jido._core.cancel import CancelReason, Token, _Injected
+from jido._core.cancel import CancelReason, _Injected
 from jido._core.context import RunContext
 from jido._core.errors import ExecutionError
 from jido._engines import remote
-from jido._engines.remote import make_payload, serve, unsendable
+from jido._engines.remote import ProgressNote, make_payload, serve, unsendable
 from jido._run.call import Call
 from jido._run.outcome import Outcome, Stopped, deliver
 
@@ -52,21 +52,28 @@ class _Worker:
 class ProcessJob:
     """One attempt sent to a child process; the handle that stops it."""
 
-    __slots__ = ("_engine", "_on_done", "_settled", "payload", "token", "worker")
+    __slots__ = ("_engine", "_on_done", "_settled", "payload", "rctx", "token", "worker")
 
     def __init__(
         self,
         engine: ProcessEngine,
         payload: bytes,
-        token: Token,
+        rctx: RunContext,
         on_done: Callable[[Outcome], None],
     ) -> None:
         self._engine = engine
         self._on_done = on_done
         self._settled = False
         self.payload = payload
-        self.token = token
+        self.rctx = rctx
+        self.token = rctx.token
         self.worker: _Worker | None = None
+
+    def progress(self, note: ProgressNote) -> None:
+        """Pass on what the child reported (if it is about this attempt)."""
+        rctx = self.rctx
+        if rctx._report is not None and (note.run_id, note.attempt) == (rctx.run_id, rctx.attempt):
+            rctx._report(note.attempt, note.done, note.total, note.message)
 
     def interrupt(self) -> None:
         self._engine._interrupt(self)
@@ -111,7 +118,7 @@ class ProcessEngine:
 
     # -- engine API ------------------------------------------------------------------------------
     def start(self, call: Call, rctx: RunContext, on_done: Callable[[Outcome], None]) -> ProcessJob:
-        job = ProcessJob(self, _payload(call, rctx), rctx.token, on_done)
+        job = ProcessJob(self, _payload(call, rctx), rctx, on_done)
         with self._lock:
             if self._closed:
                 raise ExecutionError("the runtime's process pool is closed", retryable=False)
@@ -238,12 +245,17 @@ class ProcessEngine:
         if worker is None:
             return
         try:
-            outcome: Outcome = pickle.loads(conn.recv_bytes())
+            message: Outcome | ProgressNote = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             self._on_death(worker)
             return
         except Exception as exc:
-            outcome = (False, ExecutionError(f"could not read the child's result: {exc}"))
+            message = (False, ExecutionError(f"could not read the child's result: {exc}"))
+        if isinstance(message, ProgressNote):
+            if worker.job is not None:
+                worker.job.progress(message)
+            return
+        outcome = message
         job, worker.job = worker.job, None
         if job is None:
             return  # nothing was asked of this child
@@ -294,9 +306,14 @@ def _payload(call: Call, rctx: RunContext) -> bytes:
 
 # -- the child side -------------------------------------------------------------------------------
 _reason_cell: Any = None
+_send_lock = threading.Lock()
+_sending = False
+"""True while the main thread writes to the pipe: a stop then waits for the write to end."""
+_deferred = False
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
+    global _deferred
     token = remote.ACTIVE
     code = _reason_cell.value if _reason_cell is not None else 0
     if token is None:
@@ -305,7 +322,30 @@ def _on_sigterm(signum: int, frame: object) -> None:
         return  # a stop request for a job that has just finished
     token.cancel(_REASONS[code - 1] if code > 0 else CancelReason.CALLER)
     if remote.INTERRUPTIBLE:  # otherwise only the token; SIGKILL follows if it is ignored
+        if _sending:  # never cut a message in half: raise once it is written
+            _deferred = True
+            return
         raise _Injected
+
+
+def _progress_sender(conn: Connection) -> Callable[[ProgressNote], None]:
+    def send(note: ProgressNote) -> None:
+        global _sending, _deferred
+        data = pickle.dumps(note)
+        main = threading.current_thread() is threading.main_thread()
+        with _send_lock:
+            _sending = main
+            try:
+                conn.send_bytes(data)
+            except OSError:
+                pass  # the parent is gone: the job's outcome cannot be delivered either
+            finally:
+                _sending = False
+        if main and _deferred:
+            _deferred = False
+            raise _Injected
+
+    return send
 
 
 def _child_main(conn: Connection, reason: Any) -> None:
@@ -313,6 +353,7 @@ def _child_main(conn: Connection, reason: Any) -> None:
     _reason_cell = reason
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    remote.REPORTER = _progress_sender(conn)
     while True:
         try:
             data = conn.recv_bytes()
@@ -323,7 +364,8 @@ def _child_main(conn: Connection, reason: Any) -> None:
         except Exception as exc:  # the payload itself could not be read here
             outcome = (False, ExecutionError(f"the child could not read the job: {exc}"))
         try:
-            conn.send_bytes(_dump(outcome))
+            with _send_lock:
+                conn.send_bytes(_dump(outcome))
         except (OSError, _Injected):
             return
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from jido._action.action import ActionSpec, spec_of
 from jido._core.cancel import Token, _Injected
@@ -20,7 +21,15 @@ from jido._run.attempt import TaskLink, call_async, call_sync
 from jido._run.call import Call
 from jido._run.outcome import Outcome, Stopped
 
-__all__ = ["ACTIVE", "INTERRUPTIBLE", "make_payload", "serve", "unsendable"]
+__all__ = [
+    "ACTIVE",
+    "INTERRUPTIBLE",
+    "REPORTER",
+    "ProgressNote",
+    "make_payload",
+    "serve",
+    "unsendable",
+]
 
 ACTIVE: Token | None = None
 """The token of the attempt this process is running (read by signal handlers)."""
@@ -30,10 +39,26 @@ INTERRUPTIBLE = True
 Payload = tuple[Any, dict[str, Any], dict[Any, Any], tuple[Any, ...]]
 
 
+class ProgressNote(NamedTuple):
+    """A ``jido.current().progress(...)`` report on its way back to the caller."""
+
+    run_id: str
+    attempt: int
+    done: float
+    total: float | None
+    message: str | None
+
+
+REPORTER: Callable[[ProgressNote], None] | None = None
+"""Where this process sends an attempt's ``jido.current().progress(...)`` (None: nowhere)."""
+
+
 def make_payload(call: Call, rctx: RunContext) -> Payload:
     remaining = None if rctx.deadline is None else rctx.deadline - time.monotonic()
     carrier = rctx._scope.carrier() if rctx._scope is not None else None
-    meta = (rctx.run_id, rctx.attempt, rctx.max_attempts, remaining, carrier)
+    meta: tuple[Any, ...] = (rctx.run_id, rctx.attempt, rctx.max_attempts, remaining, carrier)
+    if rctx._report is not None:
+        meta = (*meta, True)  # someone listens: send progress back
     return (call.spec.target, call.params, call.context, meta)
 
 
@@ -50,11 +75,14 @@ def serve(payload: Payload) -> Outcome:
     global ACTIVE, INTERRUPTIBLE
     outcome: Outcome = (False, Stopped("interrupted"))
     try:
-        target, params, context, (run_id, attempt, max_attempts, remaining, carrier) = payload
+        target, params, context, meta = payload
+        run_id, attempt, max_attempts, remaining, carrier = meta[:5]
         spec = spec_of(target)
         token = Token()
         deadline = None if remaining is None else time.monotonic() + remaining
         rctx = RunContext(spec.name, run_id, attempt, max_attempts, deadline, context, token)
+        if len(meta) > 5 and REPORTER is not None:
+            rctx._report = _reporter(REPORTER, run_id)
         if carrier:
             rctx._scope = _scope_from(carrier)
         ACTIVE, INTERRUPTIBLE = token, spec.interruptible
@@ -67,6 +95,15 @@ def serve(payload: Payload) -> Outcome:
     except BaseException as exc:
         outcome = (False, exc)
     return outcome
+
+
+def _reporter(
+    send: Callable[[ProgressNote], None], run_id: str
+) -> Callable[[int, float, float | None, str | None], None]:
+    def report(attempt: int, done: float, total: float | None, message: str | None) -> None:
+        send(ProgressNote(run_id, attempt, done, total, message))
+
+    return report
 
 
 def _attempt(

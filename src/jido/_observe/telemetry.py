@@ -46,6 +46,7 @@ EVENTS = (
     "cancel",
     "compensation.start",
     "compensation.stop",
+    "progress",
 )
 """The names of all the events jido emits; ``attach(..., events=...)`` filters on them."""
 
@@ -57,11 +58,12 @@ class Event:
     Attributes:
         name: one of ``run.start``, ``run.stop``, ``attempt.start``, ``attempt.stop``,
             ``attempt.exception``, ``retry.scheduled``, ``timeout``, ``cancel``,
-            ``compensation.start``, ``compensation.stop``.
+            ``compensation.start``, ``compensation.stop``, ``progress``.
         action: the action's name.
         run_id: the run's id (shared by all its attempts).
         measurements: numbers: ``monotonic_time`` (s, on every event), ``duration``
-            (s, on stops), ``delay`` (s, on ``retry.scheduled``).
+            (s, on stops), ``delay`` (s, on ``retry.scheduled``), ``progress`` and
+            ``total`` (on ``progress``).
         metadata: low-cardinality facts: ``attempt``, ``outcome``, ``error_type``,
             ``retryable``, ``mode``, ``reason``, ``stopped``, ``stop``, ``timeout``...
             With ``include_values=True`` also ``params``/``context`` (start) and
@@ -358,6 +360,16 @@ class Tracker:
         self._emit("retry.scheduled", {"delay": delay}, meta)
         if self._otel is not None:
             self._otel.event("jido.retry.scheduled", {**meta, "delay": delay})
+
+    def progress(self, attempt: int, done: float, total: float | None, message: str | None) -> None:
+        """What the action reported through ``jido.current().progress(...)``."""
+        if not self._handlers:
+            return
+        measurements = {"progress": done} if total is None else {"progress": done, "total": total}
+        meta: dict[str, Any] = {"attempt": attempt}
+        if message is not None:
+            meta["message"] = redact_text(message)
+        self._emit("progress", measurements, meta)
 
     # -- compensation ------------------------------------------------------------------------------
     def compensation_start(self, error: JidoError) -> None:

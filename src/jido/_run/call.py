@@ -94,6 +94,7 @@ class Call:
         if tracker is not None:
             tracker.attempt_start(attempt)
             rctx._scope = tracker.scope()
+            rctx._report = tracker.progress
         return rctx
 
     def succeeded(self, attempt: int, result: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,12 @@ __all__ = ["arun", "await_", "cancel", "run", "run_async"]
 
 
 def run(
-    action: object, params: object = None, context: object = None, **options: Unpack[RunKwargs]
+    action: object,
+    params: object = None,
+    context: object = None,
+    *,
+    run_id: str | None = None,
+    **options: Unpack[RunKwargs],
 ) -> dict[str, Any]:
     """Run an action and return its result dict, or raise a :class:`jido.JidoError`.
 
@@ -27,6 +32,8 @@ def run(
         action: an ``Action`` subclass or a ``@jido.action`` function.
         params: the action's input.
         context: extra values for the action (a db session, a client, ...), passed as is.
+        run_id: names the run (a non-empty string; default: a generated id). Telemetry
+            events, ``jido.current().run_id`` and the AsyncRef carry it.
         **options: ``timeout`` (seconds per attempt, default 5.0), ``max_retries`` (1),
             ``backoff`` (1.0 s, doubling, capped by ``max_backoff`` 30 s), ``jitter``,
             ``total_timeout``, ``retry_on``, ``retry`` (a RetryPolicy), ``isolation``
@@ -49,11 +56,16 @@ def run(
     runtime = _runtime._default
     if runtime is None or runtime._closed:
         runtime = default_runtime()
-    return runtime.run(action, params, context, **options)
+    return runtime.run(action, params, context, run_id=run_id, **options)
 
 
 async def arun(
-    action: object, params: object = None, context: object = None, **options: Unpack[RunKwargs]
+    action: object,
+    params: object = None,
+    context: object = None,
+    *,
+    run_id: str | None = None,
+    **options: Unpack[RunKwargs],
 ) -> dict[str, Any]:
     """Like :func:`run`, awaited inside asyncio on the caller's event loop.
 
@@ -69,11 +81,16 @@ async def arun(
         >>> asyncio.run(jido.arun(fetch, {"url": "https://example.org"}, timeout=1.0))
         {'url': 'https://example.org', 'status': 200}
     """
-    return await default_runtime().arun(action, params, context, **options)
+    return await default_runtime().arun(action, params, context, run_id=run_id, **options)
 
 
 def run_async(
-    action: object, params: object = None, context: object = None, **options: Unpack[RunKwargs]
+    action: object,
+    params: object = None,
+    context: object = None,
+    *,
+    run_id: str | None = None,
+    **options: Unpack[RunKwargs],
 ) -> AsyncRef:
     """Start an action and return an :class:`AsyncRef` at once.
 
@@ -89,7 +106,7 @@ def run_async(
         >>> jido.await_(ref)
         {'x': 49}
     """
-    return default_runtime().run_async(action, params, context, **options)
+    return default_runtime().run_async(action, params, context, run_id=run_id, **options)
 
 
 def await_(ref: AsyncRef, timeout: float | None = 5.0) -> dict[str, Any]:

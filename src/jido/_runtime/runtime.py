@@ -130,6 +130,8 @@ class Runtime:
         action: object,
         params: object = None,
         context: object = None,
+        *,
+        run_id: str | None = None,
         **options: Unpack[RunKwargs],
     ) -> dict[str, Any]:
         """Run ``action`` and return its result; see :func:`jido.run`."""
@@ -137,7 +139,7 @@ class Runtime:
         mode = self._mode(spec, opts)
         if mode == "thread" and opts.timeout is None and not opts.retry.total_timeout:
             mode = "inline"
-        call = self._prepare(spec, opts, params, context, mode)
+        call = self._prepare(spec, opts, params, context, mode, run_id)
         if mode == "inline":
             return run_inline(call)
         if mode == "async":
@@ -149,12 +151,14 @@ class Runtime:
         action: object,
         params: object = None,
         context: object = None,
+        *,
+        run_id: str | None = None,
         **options: Unpack[RunKwargs],
     ) -> dict[str, Any]:
         """Run ``action`` inside asyncio, on the caller's loop; see :func:`jido.arun`."""
         spec, opts = self._resolve(action, options)
         mode = self._mode(spec, opts)
-        call = self._prepare(spec, opts, params, context, mode)
+        call = self._prepare(spec, opts, params, context, mode, run_id)
         if mode == "async":
             return await AsyncRun(call).drive()
         return await self._start_engine(call)
@@ -164,15 +168,18 @@ class Runtime:
         action: object,
         params: object = None,
         context: object = None,
+        *,
+        run_id: str | None = None,
         **options: Unpack[RunKwargs],
     ) -> AsyncRef:
         """Start ``action`` and return its handle at once; see :func:`jido.run_async`."""
         try:
             spec, opts = self._resolve(action, options)
             mode = self._mode(spec, opts)
-            call = self._prepare(spec, opts, params, context, mode)
+            call = self._prepare(spec, opts, params, context, mode, run_id)
         except JidoError as exc:
-            ref = AsyncRef(_name_of(action), new_run_id(), self._grace())
+            named = run_id if isinstance(run_id, str) and run_id else new_run_id()
+            ref = AsyncRef(_name_of(action), named, self._grace())
             ref._set_error(exc)
             return ref
         if mode == "async":
@@ -269,10 +276,16 @@ class Runtime:
         return spec, self._options(options)
 
     def _prepare(
-        self, spec: ActionSpec, opts: RunOptions, params: object, context: object, mode: str
+        self,
+        spec: ActionSpec,
+        opts: RunOptions,
+        params: object,
+        context: object,
+        mode: str,
+        run_id: str | None = None,
     ) -> Call:
         """Normalize and validate (before any attempt); report the start of the run."""
-        run_id = new_run_id()
+        run_id = new_run_id() if run_id is None else _check_run_id(run_id)
         tracker = tracker_for(spec, run_id, opts, mode)
         try:
             instance = spec.make_instance()
@@ -375,6 +388,14 @@ def _wait(ref: AsyncRef) -> dict[str, Any]:
         if not ref.done() and not isinstance(exc, JidoError):  # KeyboardInterrupt while waiting
             ref.cancel()
         raise
+
+
+def _check_run_id(run_id: object) -> str:
+    if isinstance(run_id, str) and run_id:
+        return run_id
+    raise ConfigError(
+        f"run_id must be a non-empty string, got {run_id!r}", details={"option": "run_id"}
+    )
 
 
 def _name_of(action: object) -> str:
