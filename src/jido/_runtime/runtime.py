@@ -21,6 +21,7 @@ from jido._core.context import _CURRENT
 from jido._core.errors import ConfigError, InvalidAsyncRefError, JidoError, TimeoutError
 from jido._core.normalize import normalize_context
 from jido._core.options import RunOptions
+from jido._engines.remote import check_importable
 from jido._engines.threads import ThreadEngine, ThreadPool
 from jido._observe.telemetry import tracker_for
 from jido._run.aio import AsyncRun, LoopThread
@@ -272,6 +273,8 @@ class Runtime:
         run_id = new_run_id()
         tracker = tracker_for(spec, run_id, opts, mode)
         try:
+            if mode == "process":
+                check_importable(spec, "isolation='process'")
             instance = spec.make_instance()
             checked = spec.check_params(instance, params)
             values = context.copy() if type(context) is dict else normalize_context(context)

@@ -1,0 +1,128 @@
+"""The child side of the process engine: a loop that serves one attempt at a time.
+
+A child says ``READY`` only once its SIGTERM handler is in place, so the pool never sends
+work to (or signals) a child that could not obey yet. A job arrives as its sequence
+number (8 bytes) followed by the pickled payload. Before the parent sends SIGTERM to
+stop a job it writes ``(seq, reason)`` into the child's shared stop cell, so the handler
+knows which job the signal is for: a late signal for a job that has already finished is
+ignored instead of hitting the next one.
+"""
+
+from __future__ import annotations
+
+import pickle
+import signal
+from multiprocessing.connection import Connection
+from typing import Any
+
+from jido._core.cancel import CancelReason, _Injected
+from jido._core.errors import ExecutionError, ValidationError
+from jido._engines import remote
+from jido._engines.remote import safe_describe
+from jido._run.outcome import Outcome, Stopped
+
+__all__ = ["READY", "child_main", "decode_stop", "encode_stop"]
+
+READY = b"ready"
+"""The first message of every child: its handlers are installed."""
+
+_REASONS = list(CancelReason)
+
+_cell: Any = None
+_job = 0
+"""The sequence number of the job being served (0 while idle)."""
+_last = 0
+"""The sequence number of the last job served."""
+
+
+def encode_stop(seq: int, reason: CancelReason) -> int:
+    """The value of a stop cell asking job ``seq`` to stop for ``reason``."""
+    return seq << 3 | (_REASONS.index(reason) + 1)
+
+
+def decode_stop(value: int) -> tuple[int, CancelReason | None]:
+    code = value & 7
+    return value >> 3, _REASONS[code - 1] if 0 < code <= len(_REASONS) else None
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    seq, reason = decode_stop(_cell.value if _cell is not None else 0)
+    if _job and seq == _job:  # jido stopping the job this child runs
+        token = remote.ACTIVE
+        if token is not None:
+            token.cancel(reason or CancelReason.CALLER)
+            if not remote.INTERRUPTIBLE:  # only the token; SIGKILL follows if it is ignored
+                return
+        raise _Injected
+    if _job or (seq and seq == _last):
+        return  # a stop for a job that has just finished, or a stray signal during a job
+    raise SystemExit(0)  # a plain SIGTERM to an idle child (an exiting parent): leave
+
+
+def child_main(conn: Connection, cell: Any) -> None:
+    """The body of a child process: serve jobs until the parent goes away."""
+    global _cell
+    _cell = cell
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        conn.send_bytes(READY)
+        while True:
+            data = conn.recv_bytes()
+            conn.send_bytes(_serve(data))
+    except (EOFError, OSError, _Injected, SystemExit):
+        return
+
+
+def _serve(data: bytes) -> bytes:
+    global _job, _last
+    seq = int.from_bytes(data[:8], "little")
+    outcome: Outcome = (False, Stopped("interrupted"))
+    try:
+        _job = seq
+        try:
+            outcome = _run(data, seq)
+        finally:
+            _last, _job = seq, 0
+    except _Injected:  # the stop landed outside the action (while loading or finishing)
+        outcome = (False, Stopped("interrupted"))
+    return dump(outcome)
+
+
+def _run(data: bytes, seq: int) -> Outcome:
+    try:
+        payload = pickle.loads(memoryview(data)[8:])
+    except _Injected:
+        raise
+    except BaseException as exc:  # a class or module the parent has and this process lacks
+        return (False, _unloadable(exc))
+    return remote.serve(payload)
+
+
+def _unloadable(exc: BaseException) -> ValidationError:
+    return ValidationError(
+        "the child process could not load the job: the action, its params and its context "
+        "must be importable by module path in a fresh process (objects defined in an "
+        f"interactive session or inside a function are not) ({safe_describe(exc)})",
+        details={"engine": "isolation='process'", "exception": type(exc).__qualname__},
+    )
+
+
+def dump(outcome: Outcome) -> bytes:
+    """Pickle an outcome; one that cannot travel becomes a non-retryable error that can."""
+    try:
+        return pickle.dumps(outcome)
+    except _Injected:
+        raise
+    except BaseException as exc:
+        what = "result" if outcome[0] else "error"
+        return pickle.dumps(
+            (
+                False,
+                ExecutionError(
+                    f"the action's {what} could not be sent back from the child process: "
+                    f"{safe_describe(exc)}",
+                    retryable=False,
+                ),
+            )
+        )
