@@ -54,9 +54,10 @@ def _on_sigterm(signum: int, frame: object) -> None:
             if not remote.INTERRUPTIBLE:  # only the token; SIGKILL follows if it is ignored
                 return
         raise _Injected
-    if _job or (seq and seq == _last):
-        return  # a stop for a job that has just finished, or a stray signal during a job
-    raise SystemExit(0)  # a plain SIGTERM to an idle child (an exiting parent): leave
+    if _job or seq:
+        return  # a stop for a job that has just finished or is on its way (it then
+        # finds its stop in the cell and does not run), or a stray signal during a job
+    raise SystemExit(0)  # a plain SIGTERM to a child never asked to stop anything: leave
 
 
 def child_main(conn: Connection, cell: Any) -> None:
@@ -81,7 +82,10 @@ def _serve(data: bytes) -> bytes:
     try:
         _job = seq
         try:
-            outcome = _run(data, seq)
+            if decode_stop(_cell.value)[0] == seq:  # stopped on its way here
+                outcome = (False, Stopped("not_started"))
+            else:
+                outcome = _run(data)
         finally:
             _last, _job = seq, 0
     except _Injected:  # the stop landed outside the action (while loading or finishing)
@@ -89,7 +93,7 @@ def _serve(data: bytes) -> bytes:
     return dump(outcome)
 
 
-def _run(data: bytes, seq: int) -> Outcome:
+def _run(data: bytes) -> Outcome:
     try:
         payload = pickle.loads(memoryview(data)[8:])
     except _Injected:
