@@ -442,3 +442,67 @@ def test_side_effects_stop_when_cancel_returns(tmp_path: Path) -> None:
             time.sleep(0.15)
             after = path.read_text() if path.exists() else ""
             assert after == before
+
+
+# -- the child's stop protocol -------------------------------------------------------------------
+def test_a_job_whose_stop_arrived_first_does_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    from jido._core.cancel import CancelReason
+    from jido._engines import child
+
+    cell = multiprocessing.RawValue("q", child.encode_stop(5, CancelReason.TIMEOUT))
+    monkeypatch.setattr(child, "_cell", cell)
+    data = (5).to_bytes(8, "little") + b"never unpickled"
+    assert pickle.loads(child._serve(data))[1].mechanism == "not_started"
+    assert child._job == 0
+
+
+def test_a_plain_sigterm_still_ends_an_idle_child_whose_last_job_was_stopped() -> None:
+    with jido.Runtime(name="plain-sigterm", max_processes=1) as rt:
+        rt.run(pa.pid, isolation="process")
+        with pytest.raises(jido.TimeoutError) as info:
+            rt.run(pa.nap, {"seconds": 30}, isolation="process", timeout=0.2, max_retries=0)
+        assert info.value.details["stop"] == "interrupted"
+        pid = rt.run(pa.pid, isolation="process")["pid"]  # the same child, idle again
+        os.kill(pid, signal.SIGTERM)  # as multiprocessing's exit hook does
+        assert wait_until(lambda: not _alive(pid), timeout=5)
+        assert rt.run(pa.pid, isolation="process")["pid"] != pid
+
+
+EXIT_WITHOUT_CLOSE = textwrap.dedent(
+    """
+    import atexit, sys
+    sys.path.insert(0, {tests!r})
+    import jido, process_actions as pa
+
+    if __name__ == "__main__":
+        rt = jido.Runtime(name="exit", max_processes=1)
+        rt.run(pa.pid, isolation="process")
+        try:
+            rt.run(pa.nap, {{"seconds": 30}}, isolation="process", timeout=0.2, max_retries=0)
+        except jido.TimeoutError:
+            pass
+        assert rt.stats()["processes"] == 1
+        rt.run(pa.pid, isolation="process")
+        atexit.unregister(rt._processes.close)  # as if the pool's own exit hook had failed
+        print("exiting")
+    """
+)
+
+
+def test_the_interpreter_exits_even_if_the_pool_is_not_closed(tmp_path: Path) -> None:
+    script = tmp_path / "exit.py"
+    script.write_text(EXIT_WITHOUT_CLOSE.format(tests=str(TESTS)))
+    with Stopwatch() as sw:
+        proc = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert "exiting" in proc.stdout
+    assert sw.elapsed < 20

@@ -5,7 +5,7 @@ work to (or signals) a child that could not obey yet. A job arrives as its seque
 number (8 bytes) followed by the pickled payload. Before the parent sends SIGTERM to
 stop a job it writes ``(seq, reason)`` into the child's shared stop cell, so the handler
 knows which job the signal is for: a late signal for a job that has already finished is
-ignored instead of hitting the next one.
+ignored (once) instead of hitting the next one.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ _REASONS = list(CancelReason)
 _cell: Any = None
 _job = 0
 """The sequence number of the job being served (0 while idle)."""
-_last = 0
-"""The sequence number of the last job served."""
+_handled = 0
+"""The job named by the last stop request this child has acted on or ignored: a second
+SIGTERM with the same request is a plain one."""
 
 
 def encode_stop(seq: int, reason: CancelReason) -> int:
@@ -46,18 +47,24 @@ def decode_stop(value: int) -> tuple[int, CancelReason | None]:
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
+    global _handled
     seq, reason = decode_stop(_cell.value if _cell is not None else 0)
     if _job and seq == _job:  # jido stopping the job this child runs
+        _handled = seq
         token = remote.ACTIVE
         if token is not None:
             token.cancel(reason or CancelReason.CALLER)
             if not remote.INTERRUPTIBLE:  # only the token; SIGKILL follows if it is ignored
                 return
         raise _Injected
-    if _job or seq:
-        return  # a stop for a job that has just finished or is on its way (it then
-        # finds its stop in the cell and does not run), or a stray signal during a job
-    raise SystemExit(0)  # a plain SIGTERM to a child never asked to stop anything: leave
+    if _job:
+        return  # a stray signal during a job, not a stop for it
+    if seq and seq != _handled:
+        # a stop that just missed its job: the job has finished, or is on its way (it
+        # then finds its stop in the cell and does not run); ignored once
+        _handled = seq
+        return
+    raise SystemExit(0)  # a plain SIGTERM (an exiting parent's multiprocessing): leave
 
 
 def child_main(conn: Connection, cell: Any) -> None:
@@ -76,7 +83,7 @@ def child_main(conn: Connection, cell: Any) -> None:
 
 
 def _serve(data: bytes) -> bytes:
-    global _job, _last
+    global _job
     seq = int.from_bytes(data[:8], "little")
     outcome: Outcome = (False, Stopped("interrupted"))
     try:
@@ -87,7 +94,7 @@ def _serve(data: bytes) -> bytes:
             else:
                 outcome = _run(data)
         finally:
-            _last, _job = seq, 0
+            _job = 0
     except _Injected:  # the stop landed outside the action (while loading or finishing)
         outcome = (False, Stopped("interrupted"))
     return dump(outcome)

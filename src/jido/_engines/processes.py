@@ -428,7 +428,7 @@ def _reader_died(job: ProcessJob, exc: BaseException) -> JidoError | Stopped:
     return InternalError(
         f"the process pool's reader thread died ({safe_describe(exc)}); the child running "
         "this attempt was killed and the reader restarted",
-        details={"stopped": True, "stop": "killed"},
+        details={"stopped": True},
         retryable=False,
     )
 
@@ -438,6 +438,6 @@ def _closed_error(job: ProcessJob) -> JidoError | Stopped:
         return Stopped("killed")
     return ExecutionError(
         "the runtime's process pool was closed while the attempt ran; its child was killed",
-        details={"stopped": True, "stop": "killed"},
+        details={"stopped": True},
         retryable=False,
     )
