@@ -111,7 +111,7 @@ def test_starting_a_process_run_in_a_fresh_interpreter_does_not_block(
     )
     assert proc.returncode == 0, proc.stderr
     blocked = float(proc.stdout.strip().splitlines()[-1])
-    assert blocked < 0.1, blocked  # a child takes 0.1-0.5 s to start
+    assert blocked < 0.2, blocked  # a child takes 0.1-0.5 s to start (1.1-1.6 s here before)
 
 
 def test_run_async_on_a_cold_pool_returns_at_once() -> None:

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import pickle
 import signal
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jido._core.cancel import CancelReason, _Injected
 from jido._core.errors import ExecutionError, ValidationError
 from jido._engines import remote
 from jido._engines.remote import safe_describe
 from jido._run.outcome import Outcome, Stopped
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 __all__ = ["READY", "child_main", "decode_stop", "encode_stop"]
 

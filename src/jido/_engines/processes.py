@@ -18,30 +18,26 @@ import collections
 import contextlib
 import itertools
 import logging
-import multiprocessing
+import os
 import pickle
 import signal
 import threading
 import time
 from collections.abc import Callable
-from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jido._core.cancel import CancelReason, Token
 from jido._core.context import RunContext
 from jido._core.errors import ExecutionError, InternalError, JidoError
 from jido._engines.child import READY, encode_stop
-from jido._engines.children import (
-    Child,
-    default_method,
-    died,
-    load_outcome,
-    start_child,
-    start_failed,
-)
 from jido._engines.remote import interactive_refs, make_payload, safe_describe, unsendable
 from jido._run.call import Call
 from jido._run.outcome import Outcome, Stopped, deliver
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from jido._engines.children import Child
 
 __all__ = ["ProcessEngine", "ProcessJob"]
 
@@ -114,10 +110,8 @@ class ProcessEngine:
     observes_token = False
 
     def __init__(self, name: str, size: int, start_method: str | None, stop_timeout: float) -> None:
-        method = start_method or default_method()
-        self._ctx: Any = multiprocessing.get_context(method)
-        if method == "forkserver":
-            self._ctx.set_forkserver_preload(["jido._engines.child"])
+        self._method = start_method
+        self._ctx: Any = None  # multiprocessing is set up on the spawner thread
         self._name = name
         self._size = size
         self._seq = itertools.count(1)
@@ -132,10 +126,10 @@ class ProcessEngine:
         self._startup_failures = 0
         self._crashes: list[float] = []
         self._closed = False
-        self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
         self._reader = self._supervise("reader", self._read)
         self._spawner = self._supervise("spawner", self._spawn_loop)
-        atexit.register(self.close)  # before multiprocessing's own exit hook joins the children
 
     # -- engine API ------------------------------------------------------------------------------
     def start(self, call: Call, rctx: RunContext, on_done: Callable[[Outcome], None]) -> ProcessJob:
@@ -184,8 +178,9 @@ class ProcessEngine:
             job.finish((False, _closed_error(job)))
         for worker in workers:
             worker.reap()
-        for conn in (self._wake_r, self._wake_w):
-            conn.close()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     # -- stopping --------------------------------------------------------------------------------
     def _interrupt(self, job: ProcessJob) -> None:
@@ -235,7 +230,24 @@ class ProcessEngine:
         return job
 
     # -- the spawner thread ------------------------------------------------------------------------
+    def _set_up(self) -> None:
+        """Import and configure ``multiprocessing`` here, off the caller's thread."""
+        import multiprocessing.util  # its exit hook must be registered before ours
+
+        from jido._engines.children import default_method
+
+        method = self._method or default_method()
+        ctx = multiprocessing.get_context(method)
+        if method == "forkserver":
+            ctx.set_forkserver_preload(["jido._engines.child"])
+        with self._cond:
+            if self._ctx is None and not self._closed:
+                atexit.register(self.close)  # runs before multiprocessing's hook joins children
+            self._ctx = ctx
+
     def _spawn_loop(self) -> None:
+        if self._ctx is None:
+            self._set_up()
         while True:
             with self._cond:
                 while not self._closed and len(self._all) + self._spawning >= self._target:
@@ -253,6 +265,8 @@ class ProcessEngine:
 
     def _spawn_one(self) -> None:
         try:
+            from jido._engines.children import start_child
+
             worker: Child | None = start_child(self._ctx, self._name)
             error: BaseException | None = None
         except Exception as exc:
@@ -278,15 +292,17 @@ class ProcessEngine:
 
     # -- the reader thread -------------------------------------------------------------------------
     def _read(self) -> None:
+        from multiprocessing.connection import wait
+
         while True:
             with self._cond:
                 if self._closed:
                     return
                 conns: list[Any] = [self._wake_r, *self._all]
             for conn in wait(conns):
-                if conn is self._wake_r:
-                    with contextlib.suppress(EOFError, OSError):
-                        self._wake_r.recv_bytes()
+                if conn == self._wake_r:
+                    with contextlib.suppress(OSError):
+                        os.read(self._wake_r, 4096)
                     continue
                 self._on_message(conn)  # type: ignore[arg-type]
             if not self._spawner.is_alive():
@@ -317,6 +333,8 @@ class ProcessEngine:
             worker.send(job.seq, job.payload)
 
     def _on_result(self, worker: Child, data: bytes) -> None:
+        from jido._engines.children import load_outcome
+
         outcome = load_outcome(data)
         with self._cond:
             job, worker.job = worker.job, None
@@ -327,6 +345,8 @@ class ProcessEngine:
             job.finish(outcome)
 
     def _on_death(self, worker: Child) -> None:
+        from jido._engines.children import died, start_failed
+
         with self._cond:
             self._all.pop(worker.conn, None)
             if worker in self._idle:
@@ -350,7 +370,7 @@ class ProcessEngine:
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):
-            self._wake_w.send_bytes(b"")
+            os.write(self._wake_w, b"w")
 
     # -- supervision -------------------------------------------------------------------------------
     def _supervise(self, role: str, body: Callable[[], None]) -> threading.Thread:

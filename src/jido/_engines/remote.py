@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import pickletools
 import sys
 import time
 from typing import Any
@@ -127,6 +126,8 @@ def interactive_refs(data: bytes) -> list[str]:
     """Names in pickled ``data`` that refer to ``__main__`` when it cannot be imported."""
     if b"__main__" not in data or _main_is_importable():
         return []
+    import pickletools
+
     found: list[str] = []
     strings: list[str] = []
     for op, arg, _ in pickletools.genops(data):

@@ -155,6 +155,8 @@ class Runtime:
         call = self._prepare(spec, opts, params, context, mode)
         if mode == "async":
             return await AsyncRun(call).drive()
+        if mode == "process" and self._processes is None:
+            await asyncio.to_thread(self._process_engine)  # its first set-up, off the loop
         return await self._start_engine(call)
 
     def run_async(
