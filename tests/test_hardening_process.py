@@ -459,7 +459,8 @@ def test_a_job_whose_stop_arrived_first_does_not_run(monkeypatch: pytest.MonkeyP
 
 
 def test_a_plain_sigterm_still_ends_an_idle_child_whose_last_job_was_stopped() -> None:
-    with jido.Runtime(name="plain-sigterm", max_processes=1) as rt:
+    # stop_timeout=1: a loaded machine must not turn the interrupt into a kill here
+    with jido.Runtime(name="plain-sigterm", max_processes=1, stop_timeout=1.0) as rt:
         rt.run(pa.pid, isolation="process")
         with pytest.raises(jido.TimeoutError) as info:
             rt.run(pa.nap, {"seconds": 30}, isolation="process", timeout=0.2, max_retries=0)
@@ -477,7 +478,7 @@ EXIT_WITHOUT_CLOSE = textwrap.dedent(
     import jido, process_actions as pa
 
     if __name__ == "__main__":
-        rt = jido.Runtime(name="exit", max_processes=1)
+        rt = jido.Runtime(name="exit", max_processes=1, stop_timeout=1.0)
         rt.run(pa.pid, isolation="process")
         try:
             rt.run(pa.nap, {{"seconds": 30}}, isolation="process", timeout=0.2, max_retries=0)
@@ -506,3 +507,25 @@ def test_the_interpreter_exits_even_if_the_pool_is_not_closed(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     assert "exiting" in proc.stdout
     assert sw.elapsed < 20
+
+
+def test_a_child_that_cannot_be_started_fails_the_waiting_run_then_the_pool_recovers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jido._engines import children
+
+    real = children.start_child
+    failures = iter([OSError(24, "Too many open files")])
+
+    def flaky(ctx: Any, name: str) -> Any:
+        for exc in failures:
+            raise exc
+        return real(ctx, name)
+
+    monkeypatch.setattr(children, "start_child", flaky)
+    with jido.Runtime(name="spawn-fails", max_processes=1) as rt:
+        with pytest.raises(jido.ExecutionError) as info:
+            rt.run(pa.pid, isolation="process", max_retries=0, timeout=30)
+        assert "could not start a child process" in info.value.message
+        assert "Too many open files" in info.value.message
+        assert rt.run(pa.pid, isolation="process", timeout=30)["pid"] != os.getpid()

@@ -50,6 +50,10 @@ _WATCH = 1.0
 _STARTUP_SIGNALS = 3
 """Children killed by a signal during start-up in a row before a queued job is failed."""
 _settle_lock = threading.Lock()
+_exiting = threading.Event()
+"""Set when the interpreter starts exiting: pools start no more children."""
+_exit_hook: list[bool] = []
+_exit_lock = threading.Lock()
 
 
 class ProcessJob:
@@ -220,6 +224,10 @@ class ProcessEngine:
             self._target = max(self._target, min(self._size, total + missing))
             self._cond.notify_all()
 
+    def _short(self) -> bool:
+        """Whether the pool has fewer children than it wants (none once exit has begun)."""
+        return len(self._all) + self._spawning < self._target and not _exiting.is_set()
+
     def _next_for(self, worker: Child) -> ProcessJob | None:
         """Give ``worker`` the next queued job, or make it idle."""
         job = self._queue.popleft() if self._queue else None
@@ -239,23 +247,27 @@ class ProcessEngine:
         method = self._method or default_method()
         ctx = multiprocessing.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(["jido._engines.child"])
+            ctx.set_forkserver_preload(["jido._engines.child", "jido._engines.warm"])
         with self._cond:
             if self._ctx is None and not self._closed:
                 atexit.register(self.close)  # runs before multiprocessing's hook joins children
             self._ctx = ctx
+        with _exit_lock:
+            if not _exit_hook:
+                _exit_hook.append(True)
+                atexit.register(_exiting.set)  # (likewise) no new child once exit has begun
 
     def _spawn_loop(self) -> None:
         if self._ctx is None:
             self._set_up()
         while True:
             with self._cond:
-                while not self._closed and len(self._all) + self._spawning >= self._target:
+                while not self._closed and not self._short():
                     if not self._cond.wait(_WATCH):
                         break  # a periodic look at the reader
                 if self._closed:
                     return
-                spawn = len(self._all) + self._spawning < self._target
+                spawn = self._short()
                 if spawn:
                     self._spawning += 1
             if spawn:
@@ -264,31 +276,40 @@ class ProcessEngine:
                 self._check_threads()
 
     def _spawn_one(self) -> None:
-        try:
-            from jido._engines.children import start_child
+        from jido._engines.children import start_child
 
-            worker: Child | None = start_child(self._ctx, self._name)
-            error: BaseException | None = None
+        try:
+            worker = start_child(self._ctx, self._name)
         except Exception as exc:
-            worker, error = None, exc
+            self._spawn_failed(exc)
+            return
         with self._cond:
             self._spawning -= 1
             closed = self._closed
-            if worker is not None and not closed:
+            if not closed:
                 self._all[worker.conn] = worker
                 self._unready += 1
-            elif error is not None:
-                self._target = len(self._all) + self._spawning
-                failed = self._queue.popleft() if self._queue else None
-                self._want_children()
-        if worker is not None and closed:
+        if closed:
             worker.signal(signal.SIGKILL)
             worker.reap()
-        elif worker is not None:
+        else:
             self._wake()
-        elif failed is not None:
-            message = f"could not start a child process: {safe_describe(error)}"  # type: ignore[arg-type]
+
+    def _spawn_failed(self, exc: Exception) -> None:
+        """A child could not be started: the oldest queued attempt fails with the reason."""
+        with self._cond:
+            self._spawning -= 1
+            self._target = len(self._all) + self._spawning
+            failed = self._queue.popleft() if self._queue else None
+        message = (
+            f"could not start a child process ({safe_describe(exc)}); if children die at "
+            "start-up, guard the main module with `if __name__ == '__main__':`"
+        )
+        if failed is not None:
             failed.finish((False, ExecutionError(message)))
+        time.sleep(0.05)  # do not hammer a broken environment
+        with self._cond:
+            self._want_children()
 
     # -- the reader thread -------------------------------------------------------------------------
     def _read(self) -> None:
