@@ -529,3 +529,30 @@ def test_a_child_that_cannot_be_started_fails_the_waiting_run_then_the_pool_reco
         assert "could not start a child process" in info.value.message
         assert "Too many open files" in info.value.message
         assert rt.run(pa.pid, isolation="process", timeout=30)["pid"] != os.getpid()
+
+
+def test_a_kill_that_lands_after_its_job_replied_does_not_end_the_next_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The race: SIGKILL for job J is sent as J's result is on its way; K is queued."""
+    with jido.Runtime(name="late-kill", max_processes=1) as rt:
+        rt.run(pa.pid, isolation="process")
+        engine = _engine(rt)
+        replied, proceed = threading.Event(), threading.Event()
+        real = engine._on_result
+
+        def held(worker: Any, data: bytes) -> None:
+            replied.set()
+            proceed.wait(10)
+            real(worker, data)
+
+        monkeypatch.setattr(engine, "_on_result", held)
+        first = rt.run_async(pa.nap, {"seconds": 0.1}, isolation="process", timeout=30)
+        second = rt.run_async(pa.pid, isolation="process", timeout=30, max_retries=0)
+        assert replied.wait(10)  # the first job's result has been read, not yet handled
+        job = next(c.job for c in _children(rt) if c.job is not None)
+        engine._kill(job)  # the driver's escalation, just too late
+        monkeypatch.setattr(engine, "_on_result", real)
+        proceed.set()
+        assert first.result(10)["pid"] > 0
+        assert second.result(30)["pid"] != first.result(0)["pid"]  # on a new child

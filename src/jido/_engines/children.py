@@ -32,15 +32,17 @@ def default_method() -> str:
 
 
 class Child:
-    """One child process of the pool and the job it runs (``ready`` once it said so)."""
+    """One child process of the pool and the job it runs (``ready`` once it said so;
+    ``doomed`` once it was sent SIGKILL: it gets no more work)."""
 
-    __slots__ = ("cell", "conn", "job", "process", "ready")
+    __slots__ = ("cell", "conn", "doomed", "job", "process", "ready")
 
     def __init__(self, process: Any, conn: Connection, cell: Any) -> None:
         self.process = process
         self.conn = conn
         self.cell = cell
         self.ready = False
+        self.doomed = False
         self.job: ProcessJob | None = None
 
     def send(self, seq: int, payload: bytes) -> None:

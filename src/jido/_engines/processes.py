@@ -203,7 +203,7 @@ class ProcessEngine:
     def _kill(self, job: ProcessJob) -> None:
         with self._cond:
             if job.worker is not None and job.worker.job is job:
-                job.killed = True
+                job.killed = job.worker.doomed = True
                 job.worker.signal(signal.SIGKILL)
 
     def _forget(self, job: ProcessJob) -> None:
@@ -229,7 +229,10 @@ class ProcessEngine:
         return len(self._all) + self._spawning < self._target and not _exiting.is_set()
 
     def _next_for(self, worker: Child) -> ProcessJob | None:
-        """Give ``worker`` the next queued job, or make it idle."""
+        """Give ``worker`` the next queued job, or make it idle (not if it is being killed:
+        a SIGKILL meant for the job it just finished must not end the next one)."""
+        if worker.doomed:
+            return None
         job = self._queue.popleft() if self._queue else None
         if job is None:
             self._idle.append(worker)
