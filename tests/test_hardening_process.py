@@ -556,3 +556,16 @@ def test_a_kill_that_lands_after_its_job_replied_does_not_end_the_next_job(
         proceed.set()
         assert first.result(10)["pid"] > 0
         assert second.result(30)["pid"] != first.result(0)["pid"]  # on a new child
+
+
+def test_a_dead_forkserver_is_started_again_for_the_next_child() -> None:
+    from multiprocessing import forkserver
+
+    with jido.Runtime(name="forkserver-kill", max_processes=1, start_method="forkserver") as rt:
+        first = rt.run(pa.pid, isolation="process")["pid"]
+        server = forkserver._forkserver._forkserver_pid
+        assert server is not None
+        os.kill(server, signal.SIGKILL)
+        os.kill(first, signal.SIGKILL)  # its replacement needs a forkserver
+        assert wait_until(lambda: not _alive(first), timeout=5)
+        assert rt.run(pa.pid, isolation="process", timeout=60)["pid"] not in (first, server)
