@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from typing import Any
 
 import jido
@@ -32,3 +34,15 @@ def alive(pid: int) -> bool:
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
+
+
+def python(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a fresh interpreter (nothing of this process's pools in it), no stdin."""
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -23,7 +21,7 @@ import pytest
 import jido
 import process_actions as pa
 from conftest import TESTS, Stopwatch, wait_until
-from process_pool import PROCESS_STOPS, children_of
+from process_pool import PROCESS_STOPS, children_of, python
 
 # -- defect 13: starting a run never waits for a child ---------------------------------------------
 COLD_START = textwrap.dedent(
@@ -72,14 +70,7 @@ def test_starting_a_process_run_in_a_fresh_interpreter_does_not_block(
     """
     script = tmp_path / "cold.py"
     script.write_text(COLD_START.format(tests=str(TESTS), mode=mode))
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = python(str(script), timeout=120)
     assert proc.returncode == 0, proc.stderr
     blocked = float(proc.stdout.strip().splitlines()[-1])
     assert blocked < 0.2, blocked  # a child takes 0.1-0.5 s to start (1.1-1.6 s here before)
@@ -197,15 +188,7 @@ INTERACTIVE = textwrap.dedent(
 def test_an_action_from_an_interactive_session_is_refused_before_anything_is_sent() -> None:
     """Reproducer: a notebook action got a retried ExecutionError after 1.2 s."""
     code = INTERACTIVE.format(tests=str(TESTS))
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        cwd=TESTS,
-    )
+    proc = python("-c", code)
     assert proc.returncode == 0, proc.stderr
     lines = [line.split("|") for line in proc.stdout.strip().splitlines()]
     assert len(lines) == 2, proc.stdout

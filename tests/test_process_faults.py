@@ -13,8 +13,6 @@ import multiprocessing
 import os
 import random
 import signal
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -26,7 +24,7 @@ import pytest
 import jido
 import process_actions as pa
 from conftest import TESTS, Stopwatch, wait_until
-from process_pool import PROCESS_STOPS, alive, children_of, engine_of, open_fds
+from process_pool import PROCESS_STOPS, alive, children_of, engine_of, open_fds, python
 
 
 # -- supervision: the pool's threads and children ------------------------------------------------
@@ -232,14 +230,7 @@ def test_the_interpreter_exits_even_if_the_pool_is_not_closed(tmp_path: Path) ->
     script = tmp_path / "exit.py"
     script.write_text(EXIT_WITHOUT_CLOSE.format(tests=str(TESTS)))
     with Stopwatch() as sw:
-        proc = subprocess.run(
-            [sys.executable, str(script)],
-            capture_output=True,
-            check=False,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
+        proc = python(str(script))
     assert proc.returncode == 0, proc.stderr
     assert "exiting" in proc.stdout
     assert sw.elapsed < 20
