@@ -60,10 +60,11 @@ STOPS: dict[str, dict[str, str]] = {
     # Ignores every soft stop (SIGTERM, interrupts): only a kill stops it (remote engines).
     "ignore": {"process": "killed", "ray": "killed"},
     # interruptible = False: only the token is set; an action ignoring it is abandoned
-    # in-process, killed in a child process or on Ray.
+    # in-process, killed in a child process or on Ray. In a child process the token is
+    # set by SIGTERM, and every stop there is reported as interrupted or killed.
     "uninterruptible_coop": {
         "thread": "cooperative",
-        "process": "cooperative",
+        "process": "interrupted",
         "ray": "cooperative",
     },
     "uninterruptible_spin": {"thread": "abandoned", "process": "killed", "ray": "killed"},

@@ -145,7 +145,7 @@ class EngineRun:
             att.timer.cancel()
         ok, value = outcome
         if att.token.reason is not None:
-            mechanism = value.mechanism if isinstance(value, Stopped) else "cooperative"
+            mechanism = value.mechanism if isinstance(value, Stopped) else self._late_stop()
             self._failed(att, self.call.stop_error(att.token.reason, True, mechanism, att.number))
         elif ok:
             self._unlink(att)
@@ -153,6 +153,11 @@ class EngineRun:
         else:
             error = value if isinstance(value, JidoError) else self.call.spec.wrap(value)
             self._failed(att, error)
+
+    def _late_stop(self) -> str:
+        """How an attempt that ended as it was being stopped is reported: work that sees
+        its token stopped by itself; other work could only have been interrupted."""
+        return "cooperative" if self.engine.observes_token else "interrupted"
 
     def _failed(self, att: _Attempt, error: JidoError) -> None:
         self._unlink(att)

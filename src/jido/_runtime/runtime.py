@@ -21,6 +21,7 @@ from jido._core.context import _CURRENT
 from jido._core.errors import ConfigError, InvalidAsyncRefError, JidoError, TimeoutError
 from jido._core.normalize import normalize_context
 from jido._core.options import RunOptions
+from jido._engines.remote import check_importable
 from jido._engines.threads import ThreadEngine, ThreadPool
 from jido._observe.telemetry import tracker_for
 from jido._run.aio import AsyncRun, LoopThread
@@ -161,6 +162,8 @@ class Runtime:
         call = self._prepare(spec, opts, params, context, mode, run_id)
         if mode == "async":
             return await AsyncRun(call).drive()
+        if mode == "process" and self._processes is None:
+            await asyncio.to_thread(self._process_engine)  # its first set-up, off the loop
         return await self._start_engine(call)
 
     def run_async(
@@ -288,6 +291,8 @@ class Runtime:
         run_id = new_run_id() if run_id is None else _check_run_id(run_id)
         tracker = tracker_for(spec, run_id, opts, mode)
         try:
+            if mode == "process":
+                check_importable(spec, "isolation='process'")
             instance = spec.make_instance()
             checked = spec.check_params(instance, params)
             values = context.copy() if type(context) is dict else normalize_context(context)
