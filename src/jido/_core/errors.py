@@ -14,6 +14,8 @@ import traceback
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from jido._core.safe import describe, type_name
+
 __all__ = [
     "CancelledError",
     "CompensationError",
@@ -34,9 +36,10 @@ def _check_retry_after(value: float | None) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise builtins.TypeError(f"retry_after must be a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise builtins.ValueError(f"retry_after must be finite and >= 0, got {value!r}")
+        raise builtins.TypeError(f"retry_after must be a number of seconds, got {describe(value)}")
+    too_big = isinstance(value, int) and int.bit_length(value) > 1023  # beyond any float
+    if too_big or value < 0 or not math.isfinite(value):
+        raise builtins.ValueError(f"retry_after must be finite and >= 0, got {describe(value)}")
     return float(value)
 
 
@@ -79,7 +82,13 @@ class JidoError(Exception):
         return self.message
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, details={self.details!r})"
+        """The message and a summary of the details: containers show their size only.
+
+        A repr lands in logs and tracebacks, so it never shows the values an error
+        carries for the program (a failed plan's step results, a compensation's result).
+        """
+        message = describe(self.message, 300)
+        return f"{type(self).__name__}({message}, details={_brief(self.details)})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         state = (self.message, self.details, self.retryable, self.retry_after)
@@ -194,6 +203,18 @@ _BY_TYPE: dict[str, type[JidoError]] = {
         InternalError,
     )
 }
+
+
+def _brief(details: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{describe(k)}: {_brief_value(v)}" for k, v in details.items()) + "}"
+
+
+def _brief_value(value: object) -> str:
+    if value is None or isinstance(value, bool | int | float | str):
+        return describe(value, 60)
+    if type(value) in (dict, list, tuple, set, frozenset):
+        return f"<{type_name(value)} of {len(value)}>"  # type: ignore[arg-type]
+    return f"<{type_name(value)}>"
 
 
 def error_from_dict(data: Mapping[str, Any]) -> JidoError:
