@@ -28,6 +28,7 @@ __all__ = [
     "RemoteError",
     "TimeoutError",
     "ValidationError",
+    "derive",
     "error_from_dict",
 ]
 
@@ -203,6 +204,23 @@ _BY_TYPE: dict[str, type[JidoError]] = {
         InternalError,
     )
 }
+
+
+def derive(error: JidoError, message: str, details: Mapping[str, Any]) -> JidoError:
+    """A new error of ``error``'s class and retry semantics, with ``error`` as its cause.
+
+    For a composite (a chain, a plan) that reports a step's failure as its own: the
+    step's error stays as it was, and is the ``__cause__`` of the one raised.
+    """
+    cls = type(error)
+    new = cls.__new__(cls)
+    Exception.__init__(new, message)
+    new.message = message
+    new.details = dict(details)
+    new.retryable = error.retryable
+    new.retry_after = error.retry_after
+    new.__cause__ = error
+    return new
 
 
 def _brief(details: Mapping[str, Any]) -> str:

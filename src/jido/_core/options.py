@@ -302,9 +302,8 @@ class RunOptions:
             elif type(key) is str and key in _OWN_KEYS:
                 own[key] = value
             else:
-                raise ConfigError(
-                    f"unknown run option {describe(key)}", details={"option": describe(key)}
-                )
+                label = key if type(key) is str else describe(key)
+                raise ConfigError(f"unknown run option {describe(key)}", details={"option": label})
         base_retry = own.get("retry", self.retry)
         if retry:
             if not isinstance(base_retry, RetryPolicy):

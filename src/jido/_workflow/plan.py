@@ -14,6 +14,7 @@ from typing import Any, Final, Unpack
 
 from jido._core.errors import ConfigError, JidoError, ValidationError
 from jido._core.normalize import normalize_context, normalize_params
+from jido._core.safe import describe, type_name
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
 from jido._runtime.runtime import Runtime
@@ -74,7 +75,7 @@ class Plan:
         self._steps: dict[str, PlanStep] = {}
         self.context = MappingProxyType(_plan_context(context))
         if id is not None and not (isinstance(id, str) and id):
-            raise ValidationError(f"Plan id must be a non-empty string, got {id!r}")
+            raise ValidationError(f"Plan id must be a non-empty string, got {describe(id)}")
         self.id = id or new_id()
 
     # -- building ---------------------------------------------------------------------------------
@@ -100,11 +101,11 @@ class Plan:
         """
         if not isinstance(steps, Mapping):
             raise ValidationError(
-                f"A plan must be a mapping of step names to steps, got {type(steps).__name__}",
-                details={"type": type(steps).__name__},
+                f"A plan must be a mapping of step names to steps, got {type_name(steps)}",
+                details={"type": type_name(steps)},
             )
         plan = cls(context=context)
-        for name, step in steps.items():
+        for name, step in _read(steps, "A plan").items():
             plan = plan._with(plan._spec_step(name, step))
         return plan
 
@@ -159,10 +160,10 @@ class Plan:
             >>> plan.phases()
             [['a'], ['b']]
         """
-        current = self._steps.get(name) if isinstance(name, str) else None
+        current = self._steps.get(str.__str__(name)) if isinstance(name, str) else None
         if current is None:
             raise ValidationError(
-                f"Step not found: {name!r}",
+                f"Step not found: {describe(name)}",
                 details={"step": name, "available_steps": sorted(self._steps)},
             )
         added = _dependencies(dependencies, name)
@@ -218,7 +219,7 @@ class Plan:
         return iter(self._steps)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._steps
+        return isinstance(name, str) and str.__str__(name) in self._steps
 
     def __repr__(self) -> str:
         return f"<Plan {self.id} steps={list(self._steps)}>"
@@ -351,8 +352,8 @@ class Plan:
     ) -> PlanStep:
         if not isinstance(name, str) or not name:
             raise ValidationError(
-                f"A plan step name must be a non-empty string, got {name!r}",
-                details={"step": repr(name)[:60]},
+                f"A plan step name must be a non-empty string, got {describe(name)}",
+                details={"step": describe(name, 60)},
             )
         try:
             instr = _instruction(step, params, context, opts, self.context)
@@ -363,22 +364,23 @@ class Plan:
     def _spec_step(self, name: object, step: object) -> PlanStep:
         if not isinstance(step, Mapping):
             return self._make_step(name, step, None, (), None, {})
-        unknown = sorted(map(str, set(step) - _SPEC_KEYS))
-        if unknown or "action" not in step:
-            problem = f"unknown keys {unknown}" if unknown else "no 'action'"
+        label = f"Plan step {describe(name)}"
+        spec = _read(step, label)
+        unknown = sorted(describe(k) for k in spec if not (type(k) is str and k in _SPEC_KEYS))
+        if unknown or "action" not in spec:
+            problem = f"unknown keys [{', '.join(unknown)}]" if unknown else "no 'action'"
             raise ValidationError(
-                f"Plan step {name!r}: a step given as a dict needs 'action' and may have "
+                f"{label}: a step given as a dict needs 'action' and may have "
                 f"'params', 'context', 'opts', 'depends_on'; it has {problem}",
-                details={"step": name, "form": "dict"},
+                details={"step": describe(name, 60), "form": "dict"},
             )
-        opts = step.get("opts") or {}
         return self._make_step(
             name,
-            step["action"],
-            step.get("params"),
-            step.get("depends_on", ()),
-            step.get("context"),
-            check_options(opts, f"Plan step {name!r}"),
+            spec["action"],
+            spec.get("params"),
+            spec.get("depends_on", ()),
+            spec.get("context"),
+            check_options(spec.get("opts"), label),
         )
 
     def _job(
@@ -394,7 +396,7 @@ class Plan:
         for option, value in (("fail_fast", fail_fast), ("compensate", compensate)):
             if not isinstance(value, bool):
                 raise ConfigError(
-                    f"{option} must be a bool, got {value!r}", details={"option": option}
+                    f"{option} must be a bool, got {describe(value)}", details={"option": option}
                 )
         if compensate and not fail_fast:
             raise ConfigError(
@@ -446,14 +448,29 @@ def _dependencies(value: object, step: str) -> tuple[str, ...]:
     names = (value,) if isinstance(value, str) else value
     if not isinstance(names, Iterable) or isinstance(names, Mapping | bytes):
         names = (value,)
-    out = tuple(dict.fromkeys(names))
-    for dep in out:
+    try:
+        listed = list(names)
+    except Exception as exc:  # an iterable that fails while iterating
+        raise ValidationError(
+            f"Plan step {step!r}: dependencies could not be read ({type_name(exc)})",
+            details={"step": step, "exception": type_name(exc)},
+        ) from exc
+    for dep in listed:
         if not isinstance(dep, str) or not dep:
             raise ValidationError(
-                f"Plan step {step!r}: dependencies must be step names (strings), got {dep!r}",
-                details={"step": step, "dependency": repr(dep)[:60]},
+                f"Plan step {step!r}: dependencies must be step names (strings), "
+                f"got {describe(dep)}",
+                details={"step": step, "dependency": describe(dep, 60)},
             )
-    return out
+    return tuple(dict.fromkeys(str.__str__(dep) for dep in listed))
+
+
+def _read(value: Mapping[Any, Any], label: str) -> dict[Any, Any]:
+    """A mapping given to a plan as a dict, whatever its iteration does."""
+    try:
+        return normalize_context(value)
+    except ValidationError as exc:
+        raise ValidationError(f"{label}: {exc.message}", details=exc.details) from exc
 
 
 def _limit(value: object) -> int | None:
@@ -461,7 +478,7 @@ def _limit(value: object) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(
-            f"max_concurrency must be a positive integer or None, got {value!r}",
+            f"max_concurrency must be a positive integer or None, got {describe(value)}",
             details={"option": "max_concurrency"},
         )
     return value
