@@ -18,7 +18,7 @@ from jido._action.action import ActionSpec, spec_of
 from jido._core.errors import ConfigError, ExecutionError, JidoError, ValidationError
 from jido._core.normalize import normalize_context
 from jido._core.safe import describe, type_name
-from jido._observe.redact import redact
+from jido._observe.redact import redact, redact_text
 from jido._runtime.config import RunKwargs
 from jido._runtime.runtime import Runtime
 from jido._tools.schema import (
@@ -194,7 +194,7 @@ def error_json(error: JidoError) -> str:
     """``{"error": {"type", "message", "retryable", "details"}}`` (details redacted)."""
     body = {
         "type": error.type,
-        "message": error.message,
+        "message": redact_text(error.message),
         "retryable": error.retryable,
         "details": redact(error.details),
     }
