@@ -35,8 +35,25 @@ _AUTH_RE = re.compile(  # Authorization: <scheme> <credential>
     r"(?P<scheme>[A-Za-z][\w.+-]*)(?P<cred>[ \t]+(?![\w.-]+=[^=\s])[^\s'\",;&}]+)?"
 )
 _SCHEMES = frozenset(
-    "basic bearer digest dpop hawk hoba jwt key apikey mutual negotiate ntlm oauth "
-    "sharedaccesssignature ssws token aws4-hmac-sha256".split()
+    {
+        "apikey",
+        "aws4-hmac-sha256",
+        "basic",
+        "bearer",
+        "digest",
+        "dpop",
+        "hawk",
+        "hoba",
+        "jwt",
+        "key",
+        "mutual",
+        "negotiate",
+        "ntlm",
+        "oauth",
+        "sharedaccesssignature",
+        "ssws",
+        "token",
+    }
 )
 """Authorization schemes kept in text (their credential is masked); any other first word
 of an Authorization value is masked with what follows it."""
