@@ -38,10 +38,14 @@ def _check_retry_after(value: float | None) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise builtins.TypeError(f"retry_after must be a number of seconds, got {describe(value)}")
-    too_big = isinstance(value, int) and int.bit_length(value) > 1023  # beyond any float
-    if too_big or value < 0 or not math.isfinite(value):
+    if isinstance(value, int):  # read by int's own methods (a subclass may override them)
+        number = int.__index__(value)
+        seconds = math.inf if int.bit_length(number) > 1023 else float(number)
+    else:
+        seconds = float.__float__(value)
+    if seconds < 0 or not math.isfinite(seconds):
         raise builtins.ValueError(f"retry_after must be finite and >= 0, got {describe(value)}")
-    return float(value)
+    return seconds
 
 
 class JidoError(Exception):

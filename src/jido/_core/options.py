@@ -38,6 +38,8 @@ RetryOn: TypeAlias = tuple[type[BaseException], ...] | Callable[[JidoError], boo
 
 MAX_RETRIES_LIMIT: Final = 10_000
 DEFAULT_MAX_BACKOFF: Final = 30.0
+MAX_SECONDS: Final = 1e9
+"""Durations above this (about 31 years) are clamped to it: no clock or wait overflows."""
 
 
 class _Unset:
@@ -57,12 +59,12 @@ UNSET: Final[Any] = _Unset()
 def check_seconds(name: str, value: object, *, allow_none: bool = True) -> float | None:
     """Validate a duration in seconds: a finite number >= 0 (None when allowed).
 
-    An int too large for a float is clamped to the largest float (a finite value the
-    timers clamp again); it is never an overflow.
+    Any finite value is accepted; one above :data:`MAX_SECONDS` (an int of any size
+    included) is clamped to it, so that no deadline, timer or wait can overflow.
 
     Example:
-        >>> check_seconds("timeout", 2), check_seconds("timeout", 10**400) > 1e300
-        (2.0, True)
+        >>> check_seconds("timeout", 2), check_seconds("timeout", 10**400)
+        (2.0, 1000000000.0)
     """
     if value is None and allow_none:
         return None
@@ -77,7 +79,7 @@ def check_seconds(name: str, value: object, *, allow_none: bool = True) -> float
             f"{name} must be a finite number >= 0, got {describe(value)}",
             details={"option": name},
         )
-    return seconds
+    return min(seconds, MAX_SECONDS)
 
 
 def check_wait(value: object) -> float | None:
@@ -101,27 +103,38 @@ def check_wait(value: object) -> float | None:
 
 
 def _as_float(value: object) -> float | None:
-    """A real number as a float (huge ints clamped), or None for anything else."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A real number as a float (huge ints clamped), or None for anything else.
+
+    Subclasses of int and float are read by the base type's own methods, so that their
+    overridden comparisons or conversions never run.
+    """
+    number = _as_int(value)
+    if number is not None:
+        if int.bit_length(number) > 1023:  # beyond float: clamp, keep the sign
+            return sys.float_info.max if number > 0 else -sys.float_info.max
+        return float(number)
+    return float.__float__(value) if isinstance(value, float) else None
+
+
+def _as_int(value: object) -> int | None:
+    """An int (not a bool) as a plain int, or None."""
+    if isinstance(value, bool) or not isinstance(value, int):
         return None
-    if isinstance(value, int):
-        if int.bit_length(value) > 1023:  # beyond float: clamp, keep the sign
-            return sys.float_info.max if value > 0 else -sys.float_info.max
-        return float(int(value))
-    return float(value)
+    return int.__index__(value)
 
 
 def _check_int(name: str, value: object, limit: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    number = _as_int(value)
+    if number is None:
         raise ConfigError(
             f"{name} must be an integer, got {describe(value)}", details={"option": name}
         )
-    if not 0 <= value <= limit:
+    if not 0 <= number <= limit:
         raise ConfigError(
             f"{name} must be between 0 and {limit}, got {describe(value)}",
             details={"option": name},
         )
-    return int(value)
+    return number
 
 
 def _choice(name: str, value: object, choices: tuple[str, ...]) -> str:
@@ -207,12 +220,13 @@ class RetryPolicy:
         total = check_seconds("total_timeout", self.total_timeout)
         setter(self, "total_timeout", total or None)
         setter(self, "retry_on", _check_retry_on(self.retry_on))
-        if self.seed is not None and (
-            isinstance(self.seed, bool) or not isinstance(self.seed, int)
-        ):
-            raise ConfigError(
-                f"seed must be an int, got {describe(self.seed)}", details={"option": "seed"}
-            )
+        if self.seed is not None:
+            seed = _as_int(self.seed)
+            if seed is None:
+                raise ConfigError(
+                    f"seed must be an int, got {describe(self.seed)}", details={"option": "seed"}
+                )
+            setter(self, "seed", seed)
 
     def rng(self) -> random.Random | None:
         """A fresh random source for one run: seeded when ``seed`` is set, else None (global)."""
@@ -344,8 +358,9 @@ _PLAIN: Final = frozenset({type(None), bool, int, float, str})
 def _check_log_level(value: object) -> int:
     if isinstance(value, str) and str.__str__(value).lower() in _LOG_LEVELS:
         return int(logging.getLevelName(str.__str__(value).upper()))
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return min(int(value), _MAX_LOG_LEVEL)
+    number = _as_int(value)
+    if number is not None and number >= 0:
+        return min(number, _MAX_LOG_LEVEL)
     raise ConfigError(
         f"log_level must be a logging level name or number, got {describe(value)}",
         details={"option": "log_level"},
@@ -396,11 +411,12 @@ class RuntimeSettings:
 
 
 def _positive(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    number = _as_int(value)
+    if number is None or number < 1:
         raise ConfigError(
             f"{name} must be a positive integer, got {describe(value)}", details={"option": name}
         )
-    return int(value)
+    return number
 
 
 def _start_method(value: object) -> str:

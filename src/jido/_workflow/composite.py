@@ -91,12 +91,12 @@ def enter(
     the internal action, and returns its outcome (``"sync"``), an awaitable of it
     (``"async"``) or the :class:`~jido.AsyncRef` that delivers it (``"ref"``).
     """
-    rt = pick_runtime(runtime)
     try:
+        rt = pick_runtime(runtime)
         job = build(rt)
     except JidoError as exc:
         if how == "ref":
-            return failed_ref(runner, exc, rt)
+            return failed_ref(runner, exc, default_runtime())
         raise
     params = {"job": job}
     once: RunKwargs = {**_ONCE, **_observed(job.opts)}  # type: ignore[typeddict-item]
