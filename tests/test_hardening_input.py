@@ -255,3 +255,15 @@ def test_the_runtime_still_works_after_the_fuzz() -> None:
     assert jido.await_(jido.run_async(atarget, {"x": 8})) == {"x": 8}
     stats = jido.default_runtime().stats()
     assert stats["in_flight"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("handler", "events"),
+    [(42, None), (RaisingRepr(), None), (print, ["no.such.event"]), (print, 3), (print, [1])],
+    ids=["int", "raising-repr", "unknown-event", "int-events", "int-event"],
+)
+def test_telemetry_attach_misuse_is_a_config_error(handler: Any, events: Any) -> None:
+    import jido.telemetry
+
+    with pytest.raises(jido.ConfigError):
+        jido.telemetry.attach(handler, events=events)
