@@ -13,15 +13,23 @@ from types import MappingProxyType
 from typing import Any, Final, Unpack
 
 from jido._core.errors import ConfigError, JidoError, ValidationError
-from jido._core.normalize import normalize_context, normalize_params
+from jido._core.normalize import normalize_params
 from jido._core.safe import describe, type_name
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
 from jido._runtime.runtime import Runtime
 from jido._workflow.composite import How, PlanRunner, enter
 from jido._workflow.dag import check_graph, phases
-from jido._workflow.instruction import Instruction, check_options, new_id, normalize
+from jido._workflow.instruction import Instruction, check_options, new_id
 from jido._workflow.plan_run import PlanJob, PlanResult
+from jido._workflow.plan_steps import dependencies as read_dependencies
+from jido._workflow.plan_steps import (
+    limit,
+    plan_context,
+    read_mapping,
+    step_error,
+    step_instruction,
+)
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "Plan", "PlanResult", "PlanStep"]
 
@@ -73,7 +81,7 @@ class Plan:
 
     def __init__(self, *, context: object = None, id: str | None = None) -> None:
         self._steps: dict[str, PlanStep] = {}
-        self.context = MappingProxyType(_plan_context(context))
+        self.context = MappingProxyType(plan_context(context))
         if id is not None and not (isinstance(id, str) and id):
             raise ValidationError(f"Plan id must be a non-empty string, got {describe(id)}")
         self.id = id or new_id()
@@ -105,7 +113,7 @@ class Plan:
                 details={"type": type_name(steps)},
             )
         plan = cls(context=context)
-        for name, step in _read(steps, "A plan").items():
+        for name, step in read_mapping(steps, "A plan").items():
             plan = plan._with(plan._spec_step(name, step))
         return plan
 
@@ -164,9 +172,12 @@ class Plan:
         if current is None:
             raise ValidationError(
                 f"Step not found: {describe(name)}",
-                details={"step": name, "available_steps": sorted(self._steps)},
+                details={
+                    "step": name if type(name) is str else describe(name, 60),
+                    "available_steps": sorted(self._steps),
+                },
             )
-        added = _dependencies(dependencies, name)
+        added = read_dependencies(dependencies, name)
         merged = tuple(dict.fromkeys((*current.depends_on, *added)))
         return self._with(PlanStep(name, current.instruction, merged))
 
@@ -356,23 +367,23 @@ class Plan:
                 details={"step": describe(name, 60)},
             )
         try:
-            instr = _instruction(step, params, context, opts, self.context)
+            instr = step_instruction(step, params, context, opts, self.context)
         except JidoError as exc:
-            raise _step_error(exc, name) from exc
-        return PlanStep(name, instr, _dependencies(depends_on, name))
+            raise step_error(exc, name) from exc
+        return PlanStep(name, instr, read_dependencies(depends_on, name))
 
     def _spec_step(self, name: object, step: object) -> PlanStep:
         if not isinstance(step, Mapping):
             return self._make_step(name, step, None, (), None, {})
         label = f"Plan step {describe(name)}"
-        spec = _read(step, label)
+        spec = read_mapping(step, label)
         unknown = sorted(describe(k) for k in spec if not (type(k) is str and k in _SPEC_KEYS))
         if unknown or "action" not in spec:
             problem = f"unknown keys [{', '.join(unknown)}]" if unknown else "no 'action'"
             raise ValidationError(
                 f"{label}: a step given as a dict needs 'action' and may have "
                 f"'params', 'context', 'opts', 'depends_on'; it has {problem}",
-                details={"step": describe(name, 60), "form": "dict"},
+                details={"step": name if type(name) is str else describe(name, 60), "form": "dict"},
             )
         return self._make_step(
             name,
@@ -407,81 +418,11 @@ class Plan:
             dict(self._steps),
             normalize_params(params),
             check_options(opts, "plan options"),
-            _limit(max_concurrency),
+            limit(max_concurrency),
             bool(fail_fast),
             bool(compensate),
             runtime,
         )
-
-
-def _plan_context(context: object) -> dict[Any, Any]:
-    try:
-        return normalize_context(context)
-    except ValidationError as exc:
-        raise ValidationError(f"Plan context: {exc.message}", details=exc.details) from exc
-
-
-def _instruction(
-    step: object,
-    params: object,
-    context: object,
-    opts: Mapping[str, Any],
-    plan_context: Mapping[Any, Any],
-) -> Instruction:
-    if isinstance(step, list):
-        raise ValidationError(
-            "a plan step is one instruction, not a list", details={"form": "list"}
-        )
-    (instr,) = normalize(step)
-    return instr.replace(
-        params={**instr.params, **normalize_params(params)},
-        context={**instr.context, **normalize_context(context), **plan_context},
-        opts={**instr.opts, **check_options(opts, "step options")},
-    )
-
-
-def _step_error(exc: JidoError, name: str) -> JidoError:
-    return type(exc)(f"Plan step {name!r}: {exc.message}", details={**exc.details, "step": name})
-
-
-def _dependencies(value: object, step: str) -> tuple[str, ...]:
-    names = (value,) if isinstance(value, str) else value
-    if not isinstance(names, Iterable) or isinstance(names, Mapping | bytes):
-        names = (value,)
-    try:
-        listed = list(names)
-    except Exception as exc:  # an iterable that fails while iterating
-        raise ValidationError(
-            f"Plan step {step!r}: dependencies could not be read ({type_name(exc)})",
-            details={"step": step, "exception": type_name(exc)},
-        ) from exc
-    for dep in listed:
-        if not isinstance(dep, str) or not dep:
-            raise ValidationError(
-                f"Plan step {step!r}: dependencies must be step names (strings), "
-                f"got {describe(dep)}",
-                details={"step": step, "dependency": describe(dep, 60)},
-            )
-    return tuple(dict.fromkeys(str.__str__(dep) for dep in listed))
-
-
-def _read(value: Mapping[Any, Any], label: str) -> dict[Any, Any]:
-    """A mapping given to a plan as a dict, whatever its iteration does."""
-    try:
-        return normalize_context(value)
-    except ValidationError as exc:
-        raise ValidationError(f"{label}: {exc.message}", details=exc.details) from exc
-
-
-def _limit(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(
-            f"max_concurrency must be a positive integer or None, got {describe(value)}",
-            details={"option": "max_concurrency"},
-        )
-    return value
 
 
 def _spec_of_step(step: PlanStep) -> dict[str, Any]:
