@@ -64,7 +64,7 @@ def parameters_schema(
         >>> jido.tools.parameters_schema(add, strict=True)["properties"]["b"]
         {'anyOf': [{'type': 'integer'}, {'type': 'null'}], 'default': 1}
     """
-    _check_dialect(dialect, strict)
+    dialect = _check_dialect(dialect, strict)
     schema = base_schema(_raw_schema(spec_of(action)))
     if strict:
         schema = strict_schema(schema)
@@ -109,6 +109,7 @@ def to_tool(
 'type': 'object'}}
     """
     spec = spec_of(action)
+    dialect = _check_dialect(dialect, strict)
     tool_name = _tool_name(name if name is not None else spec.name)
     text = _description(description if description is not None else spec.description)
     schema = parameters_schema(action, dialect, strict=strict)
@@ -202,8 +203,10 @@ def error_json(error: JidoError) -> str:
 
 
 # -- internals ------------------------------------------------------------------------------------
-def _check_dialect(dialect: object, strict: object) -> None:
-    if not (isinstance(dialect, str) and str.__str__(dialect) in DIALECTS):
+def _check_dialect(dialect: object, strict: object) -> Dialect:
+    """The dialect as a plain string (never compared with its own ``__eq__``)."""
+    plain = str.__str__(dialect) if isinstance(dialect, str) else None
+    if plain not in DIALECTS:
         raise ConfigError(
             f"unknown tool dialect {describe(dialect)}; use one of {', '.join(DIALECTS)}",
             details={"option": "dialect"},
@@ -212,11 +215,12 @@ def _check_dialect(dialect: object, strict: object) -> None:
         raise ConfigError(
             f"strict must be a bool, got {describe(strict)}", details={"option": "strict"}
         )
-    if strict and dialect == "gemini":
+    if strict and plain == "gemini":
         raise ConfigError(
             "Gemini function declarations have no strict mode; use strict=False",
             details={"option": "strict"},
         )
+    return plain
 
 
 def _raw_schema(spec: ActionSpec) -> dict[str, Any]:
