@@ -21,7 +21,7 @@ from jido._core.errors import ConfigError, JidoError, ValidationError
 from jido._core.normalize import normalize_context, normalize_params
 from jido._core.options import RunOptions
 from jido._core.safe import describe, type_name
-from jido._observe.redact import redact
+from jido._observe.redact import redact, redact_text
 
 if TYPE_CHECKING:
     from jido._run.ref import AsyncRef
@@ -357,7 +357,13 @@ def _invalid(index: int | None, form: str, problem: str) -> NoReturn:
 
 
 def _describe(value: object) -> str:
-    return f"{type_name(value)} {describe(value, 60)}"
+    """What was given where an action was expected; a container (params written in the
+    wrong place, most likely) is described by its type and size, never its values."""
+    if type(value) in (dict, list, tuple, set, frozenset):
+        return f"a {type_name(value)} of {len(value)} items"  # type: ignore[arg-type]
+    if isinstance(value, Mapping):
+        return f"a {type_name(value)}"
+    return f"{type_name(value)} {redact_text(describe(value, 60))}"
 
 
 # -- allow-lists ----------------------------------------------------------------------------------
