@@ -267,3 +267,20 @@ def test_telemetry_attach_misuse_is_a_config_error(handler: Any, events: Any) ->
 
     with pytest.raises(jido.ConfigError):
         jido.telemetry.attach(handler, events=events)
+
+
+def test_ray_engine_arguments_are_config_errors() -> None:
+    import jido.engines
+    from hostile import RaisingBool, RaisingFloat, RaisingMapping
+
+    for kwargs in (
+        {"address": RaisingRepr()},
+        {"connect_timeout": HUGE},
+        {"connect_timeout": RaisingFloat(-1.0)},
+        {"connect_timeout": math.nan},
+        {"init": RaisingMapping()},
+        {"init": RaisingBool()},
+        {"task_options": {1: 2}},
+    ):
+        with pytest.raises(jido.ConfigError):
+            jido.engines.Ray(**kwargs)
