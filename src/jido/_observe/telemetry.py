@@ -12,11 +12,12 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from jido._core.errors import CancelledError, JidoError, TimeoutError
+from jido._core.errors import CancelledError, ConfigError, JidoError, TimeoutError
+from jido._core.safe import describe, type_name
 from jido._observe.redact import redact, redact_text
 
 if TYPE_CHECKING:
@@ -144,7 +145,8 @@ def attach(
     Args:
         handler: called with each :class:`Event`.
         events: name prefixes to receive (``["run.", "retry."]``); None: all events. A
-            prefix that matches no event in :data:`EVENTS` raises ``ValueError``.
+            prefix that matches no event in :data:`EVENTS` raises ``jido.ConfigError``,
+            as does a handler that is not callable.
         include_values: also deliver params, context and results, redacted (keys such
             as ``password``, ``token``, ``api_key`` masked, long strings truncated).
 
@@ -165,16 +167,33 @@ def attach(
         ['attempt.start', 'attempt.stop']
     """
     if not callable(handler):
-        raise TypeError(f"handler must be callable, got {handler!r}")
-    prefixes = None if events is None else tuple(events)
+        raise ConfigError(f"handler must be callable, got {describe(handler)}")
+    prefixes = None if events is None else _prefixes(events)
     if prefixes is not None:
         for prefix in prefixes:
             if not any(name.startswith(prefix) for name in EVENTS):
-                raise ValueError(f"unknown event {prefix!r}; known events: {', '.join(EVENTS)}")
+                raise ConfigError(
+                    f"unknown event {describe(prefix)}; known events: {', '.join(EVENTS)}"
+                )
     ref = HandlerRef(handler, prefixes, bool(include_values))
     with REGISTRY.lock:
         REGISTRY.handlers = (*REGISTRY.handlers, ref)
     return ref
+
+
+def _prefixes(events: object) -> tuple[str, ...]:
+    if isinstance(events, str):
+        return (events,)
+    if not isinstance(events, Iterable):
+        raise ConfigError(f"events must be a list of event names, got {type_name(events)}")
+    try:
+        prefixes = tuple(events)
+    except Exception as exc:
+        raise ConfigError(f"events could not be read: {type_name(exc)}") from exc
+    for prefix in prefixes:
+        if not isinstance(prefix, str):
+            raise ConfigError(f"an event name must be a string, got {describe(prefix)}")
+    return prefixes
 
 
 def detach(ref: HandlerRef | Handler) -> bool:

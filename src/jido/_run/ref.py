@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from jido._core.cancel import CancelReason
 from jido._core.errors import CancelledError, ConfigError, JidoError, TimeoutError
+from jido._core.options import check_wait
 
 __all__ = ["AsyncRef", "Control"]
 
@@ -87,8 +88,10 @@ class AsyncRef:
 
         When the wait times out the run is cancelled (its work stopped) and a
         ``jido.TimeoutError`` is raised whose ``details["stopped"]`` says whether the work
-        was confirmed stopped.
+        was confirmed stopped. A timeout that is not a number >= 0 (or None) is a
+        ``jido.ConfigError``, raised before anything happens to the run.
         """
+        timeout = check_wait(timeout)
         if not self._wait(timeout):
             assert timeout is not None
             self._stop(CancelReason.TIMEOUT, _await_timeout_error(self, timeout))
@@ -209,7 +212,7 @@ def _await_timeout_error(ref: AsyncRef, timeout: float) -> JidoError:
 def _merge_stop(override: JidoError, err: JidoError) -> JidoError:
     """Keep what the run learnt about stopping (stopped, stop) on the caller's error."""
     if isinstance(err, TimeoutError | CancelledError):
-        for key in ("stopped", "stop", "attempt"):
+        for key in ("stopped", "stop", "attempt", "attempts"):
             if key in err.details:
                 override.details[key] = err.details[key]
         return override

@@ -20,7 +20,8 @@ from jido._core.cancel import CancelReason
 from jido._core.context import _CURRENT
 from jido._core.errors import ConfigError, InvalidAsyncRefError, JidoError, TimeoutError
 from jido._core.normalize import normalize_context
-from jido._core.options import RunOptions
+from jido._core.options import RunOptions, RuntimeSettings, cache_key
+from jido._core.safe import describe, type_name
 from jido._engines.remote import check_importable
 from jido._engines.threads import ThreadEngine, ThreadPool
 from jido._observe.telemetry import tracker_for
@@ -73,29 +74,22 @@ class Runtime:
         defaults: Mapping[str, Any] | None = None,
         engine: Any = None,
     ) -> None:
-        if isinstance(max_threads, bool) or not isinstance(max_threads, int) or max_threads < 1:
-            raise ConfigError(f"max_threads must be a positive integer, got {max_threads!r}")
-        if max_processes is not None and (
-            isinstance(max_processes, bool)
-            or not isinstance(max_processes, int)
-            or max_processes < 1
-        ):
-            raise ConfigError(f"max_processes must be a positive integer, got {max_processes!r}")
-        if (
-            isinstance(stop_timeout, bool)
-            or not isinstance(stop_timeout, int | float)
-            or not (0 < stop_timeout <= 60)
-        ):
-            raise ConfigError(f"stop_timeout must be in (0, 60] seconds, got {stop_timeout!r}")
-        self.name = name
-        self.stop_timeout = float(stop_timeout)
-        self._defaults = dict(defaults or {})
-        RunOptions().merge(self._defaults)
-        self._max_processes = max_processes or os.cpu_count() or 2
-        self._start_method = start_method
-        self._pool = ThreadPool(name, max_threads)
+        settings = RuntimeSettings(
+            name=name,
+            max_threads=max_threads,
+            max_processes=max_processes,
+            stop_timeout=stop_timeout,
+            start_method=start_method,
+            defaults=defaults,
+        )
+        self.name = settings.name
+        self.stop_timeout = settings.stop_timeout
+        self._defaults = dict(settings.defaults or {})
+        self._max_processes = settings.max_processes or os.cpu_count() or 2
+        self._start_method = settings.start_method
+        self._pool = ThreadPool(settings.name, settings.max_threads)
         self._thread_engine: Engine = ThreadEngine(self._pool)
-        self._timers = Timers(name)
+        self._timers = Timers(settings.name)
         self._lock = threading.Lock()
         self._loop_thread: LoopThread | None = None
         self._processes: Any = None
@@ -106,9 +100,7 @@ class Runtime:
         self._merged: dict[Any, RunOptions] = {}
         self._remote: Any = None
         if engine is not None:
-            if not hasattr(engine, "_open"):
-                raise ConfigError(f"engine must be a jido.engines engine, got {engine!r}")
-            self._remote = engine._open()
+            self._remote = _open_engine(engine)
 
     def __repr__(self) -> str:
         return f"<jido.Runtime {self.name!r}{' closed' if self._closed else ''}>"
@@ -245,11 +237,10 @@ class Runtime:
             self._base_version = version
         if not overrides:
             return self._base
-        try:
-            key = tuple(overrides.items())
-            cached = self._merged.get(key)
-        except TypeError:  # an unhashable option value: no caching
+        key = cache_key(overrides)
+        if key is None:  # a value that is not plain (unhashable, a predicate...): no caching
             return self._base.merge(overrides)
+        cached = self._merged.get(key)
         if cached is None:
             if len(self._merged) > 256:
                 self._merged = {}
@@ -271,9 +262,7 @@ class Runtime:
     def _resolve(self, action: object, options: Mapping[str, Any]) -> tuple[ActionSpec, RunOptions]:
         if self._closed:
             raise ConfigError(f"runtime {self.name!r} is shut down")
-        spec = getattr(action, "__jido_action__", None)
-        if type(spec) is not ActionSpec:
-            spec = spec_of(action)
+        spec = spec_of(action)
         if not options and self._base_version == SETTINGS.version:
             return spec, self._base
         return spec, self._options(options)
@@ -301,6 +290,7 @@ class Runtime:
             if opts.retry.total_timeout or (parent is not None and parent.deadline is not None):
                 deadline = _run_deadline(opts, parent, spec.name)
         except JidoError as exc:
+            exc.details.setdefault("attempts", 0)  # the run never started
             if tracker is not None:
                 tracker.run_start(_as_mapping(params), _as_mapping(context))
                 tracker.run_stop(None, exc, 0)
@@ -404,8 +394,21 @@ def _check_run_id(run_id: object) -> str:
 
 
 def _name_of(action: object) -> str:
-    name = getattr(action, "name", None)
-    return name if isinstance(name, str) and name else type(action).__name__
+    try:
+        name = action.name  # type: ignore[attr-defined]
+    except Exception:  # anything at all may be passed as an action
+        name = None
+    return name if type(name) is str and name else type_name(action)
+
+
+def _open_engine(engine: object) -> Any:
+    try:
+        opener = engine._open  # type: ignore[attr-defined]
+    except Exception:
+        opener = None
+    if not callable(opener):
+        raise ConfigError(f"engine must be a jido.engines engine, got {describe(engine)}")
+    return opener()
 
 
 _default: Runtime | None = None

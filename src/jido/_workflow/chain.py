@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Unpack
 
 from jido._action.action import describe
-from jido._core.errors import ConfigError, ExecutionError, JidoError, ValidationError
+from jido._core.errors import ConfigError, ExecutionError, JidoError, ValidationError, derive
 from jido._core.normalize import normalize_params
+from jido._core.safe import describe as describe_value
+from jido._core.safe import type_name
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
 from jido._runtime.runtime import Runtime
@@ -226,8 +228,7 @@ class _ChainJob:
             try:
                 result = await run_step(self.runtime, step.action, params, step.context, opts)
             except JidoError as error:
-                await self._failed(error, index, step, completed)
-                raise
+                raise await self._failed(error, index, step, completed) from error
             completed.append(Completed(index, step, params, opts, result))
             acc = {**params, **result}
         return acc
@@ -252,13 +253,16 @@ class _ChainJob:
 
     async def _failed(
         self, error: JidoError, index: int, step: Instruction, completed: list[Completed]
-    ) -> None:
-        """Say which step failed (message and details); run the saga when asked."""
-        error.message = f"Chain step {index} ({step.name}) failed: {error.message}"
-        error.args = (error.message,)
-        error.details.update(step=index, step_action=step.name, completed_steps=index)
+    ) -> JidoError:
+        """The chain's error: the step's, saying which step failed; the saga when asked."""
+        failed = derive(
+            error,
+            f"Chain step {index} ({step.name}) failed: {error.message}",
+            {**error.details, "step": index, "step_action": step.name, "completed_steps": index},
+        )
         if self.compensate and completed and not composite_cancelled():
-            error.details["saga"] = await compensate(self.runtime, completed, error)
+            failed.details["saga"] = await compensate(self.runtime, completed, failed)
+        return failed
 
 
 def _job(
@@ -272,12 +276,14 @@ def _job(
 ) -> _ChainJob:
     if interrupt_check is not None and not callable(interrupt_check):
         raise ConfigError(
-            f"interrupt_check must be a callable returning a bool, got {interrupt_check!r}",
+            "interrupt_check must be a callable returning a bool, "
+            f"got {describe_value(interrupt_check)}",
             details={"option": "interrupt_check"},
         )
     if not isinstance(compensate, bool):
         raise ConfigError(
-            f"compensate must be a bool, got {compensate!r}", details={"option": "compensate"}
+            f"compensate must be a bool, got {describe_value(compensate)}",
+            details={"option": "compensate"},
         )
     return _ChainJob(
         tuple(normalize(_step_list(steps), context)),
@@ -299,8 +305,14 @@ def _step_list(steps: object) -> list[object]:
             details={"type": "tuple"},
         )
     if isinstance(steps, Iterable) and not isinstance(steps, str | bytes | Mapping):
-        return list(steps)
+        try:
+            return list(steps)
+        except Exception as exc:  # an iterable that fails while iterating
+            raise ValidationError(
+                f"chain steps could not be read: iterating them raised {type_name(exc)}",
+                details={"type": type_name(steps), "exception": type_name(exc)},
+            ) from exc
     raise ValidationError(
-        f"chain steps must be a list of instructions, got {type(steps).__name__}",
-        details={"type": type(steps).__name__},
+        f"chain steps must be a list of instructions, got {type_name(steps)}",
+        details={"type": type_name(steps)},
     )

@@ -21,16 +21,29 @@ from typing import Any, Final, Literal, Protocol
 from jido._action.action import Action
 from jido._core.cancel import CancelReason
 from jido._core.context import current_or_none
-from jido._core.errors import JidoError
+from jido._core.errors import ConfigError, JidoError
+from jido._core.safe import type_name
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs, new_run_id
 from jido._runtime.runtime import Runtime, default_runtime
 
-__all__ = ["ChainRunner", "How", "Job", "PlanRunner", "composite_cancelled", "enter", "run_step"]
+__all__ = [
+    "ChainRunner",
+    "How",
+    "Job",
+    "PlanRunner",
+    "composite_cancelled",
+    "enter",
+    "pick_runtime",
+    "run_step",
+]
 
 
 class Job(Protocol):
-    """The driver of one composite run."""
+    """The driver of one composite run; ``opts`` are the run options given for every step."""
+
+    @property
+    def opts(self) -> Mapping[str, Any]: ...
 
     async def execute(self) -> object:
         """Run the composite; return its outcome or raise a JidoError."""
@@ -78,18 +91,37 @@ def enter(
     the internal action, and returns its outcome (``"sync"``), an awaitable of it
     (``"async"``) or the :class:`~jido.AsyncRef` that delivers it (``"ref"``).
     """
-    rt = runtime if runtime is not None else default_runtime()
     try:
-        params = {"job": build(rt)}
+        rt = pick_runtime(runtime)
+        job = build(rt)
     except JidoError as exc:
         if how == "ref":
-            return failed_ref(runner, exc, rt)
+            return failed_ref(runner, exc, default_runtime())
         raise
+    params = {"job": job}
+    once: RunKwargs = {**_ONCE, **_observed(job.opts)}  # type: ignore[typeddict-item]
     if how == "sync":
-        return rt.run(runner, params, **_ONCE)["outcome"]
+        return rt.run(runner, params, **once)["outcome"]
     if how == "async":
-        return _outcome(rt.arun(runner, params, **_ONCE))
-    return _relay(rt.run_async(runner, params, **_ONCE), rt._grace())
+        return _outcome(rt.arun(runner, params, **once))
+    return _relay(rt.run_async(runner, params, **once), rt._grace())
+
+
+def pick_runtime(runtime: object) -> Runtime:
+    """``runtime`` when it is a :class:`~jido.Runtime`, the default one for None."""
+    if runtime is None:
+        return default_runtime()
+    if isinstance(runtime, Runtime):
+        return runtime
+    raise ConfigError(
+        f"runtime must be a jido.Runtime or None, got {type_name(runtime)}",
+        details={"option": "runtime"},
+    )
+
+
+def _observed(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """How the composite's own run is observed: as its steps are (``telemetry``, ``log_level``)."""
+    return {k: opts[k] for k in ("telemetry", "log_level") if k in opts}
 
 
 async def _outcome(run: Awaitable[dict[str, Any]]) -> Any:

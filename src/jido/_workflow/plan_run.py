@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jido._core.errors import JidoError
+from jido._core.errors import JidoError, derive
 from jido._runtime.runtime import Runtime
 from jido._workflow.composite import composite_cancelled, run_step
 from jido._workflow.dag import Scheduler
@@ -162,7 +162,7 @@ class _Execution:
             self.completed.append(completed)
             self.queue.extend(self.scheduler.succeeded(name))
             return
-        _annotate(value, name, self.job.steps[name].instruction.name)
+        value = _annotate(value, name, self.job.steps[name].instruction.name)
         self.errors[name] = value
         self.skipped.extend(self.scheduler.failed(name))
         if self.job.fail_fast:
@@ -192,7 +192,10 @@ class _Execution:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _annotate(error: JidoError, name: str, action: str) -> None:
-    error.message = f"Plan step {name!r} ({action}) failed: {error.message}"
-    error.args = (error.message,)
-    error.details.update(step=name, step_action=action)
+def _annotate(error: JidoError, name: str, action: str) -> JidoError:
+    """The plan's error for a failed step: the step's, saying which step (its cause)."""
+    return derive(
+        error,
+        f"Plan step {name!r} ({action}) failed: {error.message}",
+        {**error.details, "step": name, "step_action": action},
+    )
