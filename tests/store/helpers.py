@@ -20,8 +20,9 @@ def new_run(run_id: str = "run-1", *, created_at: float | None = None, **fields:
         "context": {"tenant": "acme"},
     }
     values.update(fields)
-    return NewRun(run_id=run_id, created_at=time.time() if created_at is None else created_at,
-                  **values)  # fmt: skip
+    return NewRun(
+        run_id=run_id, created_at=time.time() if created_at is None else created_at, **values
+    )
 
 
 def started(store: Store, run_id: str = "run-1", owner: str = "owner-a", **fields: Any) -> RunRow:

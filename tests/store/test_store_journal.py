@@ -8,12 +8,12 @@ import time
 from typing import Any
 
 import pytest
+from helpers import new_run, started
+from store_workers import start_same_run
 
 import jido
-from helpers import new_run, started
 from jido._store import SINGLE_STEP, Store, open_store
 from jido._store.codec import error_from_json, error_to_json
-from store_workers import start_same_run
 
 
 def test_start_run_records_a_running_owned_run(store: Store) -> None:
@@ -25,7 +25,9 @@ def test_start_run_records_a_running_owned_run(store: Store) -> None:
     assert row.params == {"order": 42, "items": ["a", "b"]}
     assert row.context == {"tenant": "acme"}
     assert row.definition["steps"][0]["ref"] == "shop.actions:Pay"
-    assert row.attempts == 0 and row.recoveries == 0 and row.finished_at is None
+    assert row.attempts == 0
+    assert row.recoveries == 0
+    assert row.finished_at is None
     assert store.get_run("r1") == row
 
 
@@ -84,8 +86,15 @@ def test_a_completed_step_is_recorded_with_its_attempt(store: Store) -> None:
 def test_every_write_gives_the_run_a_larger_seq(store: Store) -> None:
     seqs = [started(store, "r1").seq]
     store.attempt_started("r1", "0", 1, at=time.time(), owner="owner-a")
-    store.attempt_failed("r1", "0", 1, at=time.time(), error=jido.ExecutionError("x"),
-                         retry_at=time.time() + 1, owner="owner-a")  # fmt: skip
+    store.attempt_failed(
+        "r1",
+        "0",
+        1,
+        at=time.time(),
+        error=jido.ExecutionError("x"),
+        retry_at=time.time() + 1,
+        owner="owner-a",
+    )
     seqs.append(_seq(store, "r1"))
     store.attempt_started("r1", "0", 2, at=time.time(), owner="owner-a")
     seqs.append(_seq(store, "r1"))
@@ -107,8 +116,17 @@ def test_retry_state_is_persisted_and_survives_reopening(store_url: str, store: 
     t0 = time.time()
     store.attempt_started("r1", "charge", 1, at=t0, owner="owner-a")
     err = jido.TimeoutError("attempt timed out", details={"stopped": True})
-    assert store.attempt_failed("r1", "charge", 1, at=t0 + 1, error=err, retry_at=t0 + 3,
-                                stopped=True, stop="interrupted", owner="owner-a")  # fmt: skip
+    assert store.attempt_failed(
+        "r1",
+        "charge",
+        1,
+        at=t0 + 1,
+        error=err,
+        retry_at=t0 + 3,
+        stopped=True,
+        stop="interrupted",
+        owner="owner-a",
+    )
     reopened = open_store(store_url)
     try:
         history = reopened.get_history("r1")
@@ -120,12 +138,18 @@ def test_retry_state_is_persisted_and_survives_reopening(store_url: str, store: 
     assert (step.status, step.next_retry_at, step.attempts) == ("retrying", t0 + 3, 1)
     (attempt,) = history.attempts
     assert (attempt.status, attempt.stopped, attempt.stop, attempt.retry_at) == (
-        "failed", True, "interrupted", t0 + 3)  # fmt: skip
-    assert attempt.error is not None and attempt.error["type"] == "timeout"
+        "failed",
+        True,
+        "interrupted",
+        t0 + 3,
+    )
+    assert attempt.error is not None
+    assert attempt.error["type"] == "timeout"
     # the next attempt puts the run back to running and clears the due time
     assert store.attempt_started("r1", "charge", 2, at=t0 + 3, owner="owner-a")
     row = store.get_run("r1")
-    assert row is not None and (row.status, row.next_retry_at) == ("running", None)
+    assert row is not None
+    assert (row.status, row.next_retry_at) == ("running", None)
 
 
 def test_every_attempt_is_kept_for_the_timeline(store: Store) -> None:
@@ -133,14 +157,24 @@ def test_every_attempt_is_kept_for_the_timeline(store: Store) -> None:
     t = time.time()
     for n in (1, 2):
         store.attempt_started("r1", "s", n, at=t + n, owner="owner-a")
-        store.attempt_failed("r1", "s", n, at=t + n + 0.5, error=jido.ExecutionError(f"e{n}"),
-                             retry_at=t + n + 1, owner="owner-a")  # fmt: skip
+        store.attempt_failed(
+            "r1",
+            "s",
+            n,
+            at=t + n + 0.5,
+            error=jido.ExecutionError(f"e{n}"),
+            retry_at=t + n + 1,
+            owner="owner-a",
+        )
     store.attempt_started("r1", "s", 3, at=t + 3, owner="owner-a")
     store.step_succeeded("r1", "s", 3, at=t + 3.5, result="ok", owner="owner-a")
     history = store.get_history("r1")
     assert history is not None
     assert [(a.attempt, a.status) for a in history.attempts] == [
-        (1, "failed"), (2, "failed"), (3, "succeeded")]  # fmt: skip
+        (1, "failed"),
+        (2, "failed"),
+        (3, "succeeded"),
+    ]
     backoffs = [a.retry_at - a.finished_at for a in history.attempts[:2]]  # type: ignore[operator]
     assert backoffs == pytest.approx([0.5, 0.5])
     assert history.attempts[1].error["message"] == "e2"  # type: ignore[index]
@@ -148,15 +182,21 @@ def test_every_attempt_is_kept_for_the_timeline(store: Store) -> None:
 
 def test_finish_run_records_the_outcome_once(store: Store) -> None:
     started(store, "r1")
-    assert store.finish_run("r1", owner="owner-a", status="succeeded", at=time.time(),
-                            result={"total": 3})  # fmt: skip
+    assert store.finish_run(
+        "r1", owner="owner-a", status="succeeded", at=time.time(), result={"total": 3}
+    )
     row = store.get_run("r1")
     assert row is not None
     assert (row.status, row.result, row.error, row.lease_until) == (
-        "succeeded", {"total": 3}, None, None)  # fmt: skip
+        "succeeded",
+        {"total": 3},
+        None,
+        None,
+    )
     assert row.finished_at is not None
-    assert not store.finish_run("r1", owner="owner-a", status="failed", at=time.time(),
-                                error=jido.ExecutionError("late"))  # fmt: skip
+    assert not store.finish_run(
+        "r1", owner="owner-a", status="failed", at=time.time(), error=jido.ExecutionError("late")
+    )
     assert store.get_run("r1") == row
 
 
@@ -165,14 +205,19 @@ def test_a_failed_run_keeps_its_error_and_its_cause(store: Store) -> None:
     err = jido.ExecutionError("card declined", details={"code": 51}, retry_after=2.0)
     err.__cause__ = ValueError("bad card")
     store.attempt_started("r1", SINGLE_STEP, 1, at=time.time(), owner="owner-a")
-    assert store.finish_run("r1", owner="owner-a", status="failed", at=time.time(), error=err,
-                            attempt=(SINGLE_STEP, 1))  # fmt: skip
+    assert store.finish_run(
+        "r1", owner="owner-a", status="failed", at=time.time(), error=err, attempt=(SINGLE_STEP, 1)
+    )
     history = store.get_history("r1")
     assert history is not None
     assert history.run.error == error_to_json(err)
     back = error_from_json(history.run.error)  # type: ignore[arg-type]
     assert (type(back), back.message, back.details, back.retry_after) == (
-        jido.ExecutionError, "card declined", {"code": 51}, 2.0)  # fmt: skip
+        jido.ExecutionError,
+        "card declined",
+        {"code": 51},
+        2.0,
+    )
     assert isinstance(back.__cause__, jido.RemoteError)
     assert back.__cause__.type_name == "builtins.ValueError"
     (attempt,) = history.attempts
@@ -184,8 +229,9 @@ def test_finishing_closes_the_given_attempt_and_abandons_others(store: Store) ->
     t = time.time()
     store.attempt_started("r1", "a", 1, at=t, owner="owner-a")
     store.attempt_started("r1", "b", 1, at=t, owner="owner-a")
-    store.finish_run("r1", owner="owner-a", status="succeeded", at=t + 1, result=7,
-                     attempt=("a", 1))  # fmt: skip
+    store.finish_run(
+        "r1", owner="owner-a", status="succeeded", at=t + 1, result=7, attempt=("a", 1)
+    )
     history = store.get_history("r1")
     assert history is not None
     by_key = {a.step_key: a for a in history.attempts}
@@ -203,7 +249,8 @@ def test_finish_requires_a_terminal_status_and_an_error_for_failures(store: Stor
         store.step_succeeded("r1", "0", 1, at=1.0, result={"when": time}, owner="owner-a")
     assert "result['when']" in str(info.value)
     row = store.get_run("r1")
-    assert row is not None and row.status == "running"
+    assert row is not None
+    assert row.status == "running"
 
 
 def test_writes_of_a_former_owner_change_nothing(store: Store) -> None:
@@ -211,29 +258,33 @@ def test_writes_of_a_former_owner_change_nothing(store: Store) -> None:
     before = store.get_run("r1")
     t = time.time()
     assert not store.attempt_started("r1", "0", 1, at=t, owner="b")
-    assert not store.attempt_failed("r1", "0", 1, at=t, error={"type": "x", "message": "m"},
-                                    owner="b")  # fmt: skip
+    assert not store.attempt_failed(
+        "r1", "0", 1, at=t, error={"type": "x", "message": "m"}, owner="b"
+    )
     assert not store.step_succeeded("r1", "0", 1, at=t, result=1, owner="b")
     assert not store.finish_run("r1", owner="b", status="succeeded", at=t, result=1)
     assert not store.attempt_started("missing", "0", 1, at=t, owner="a")
     assert store.get_run("r1") == before
     history = store.get_history("r1")
-    assert history is not None and history.attempts == ()
+    assert history is not None
+    assert history.attempts == ()
 
 
 def test_needs_attention_parks_the_run_with_its_reason(store: Store) -> None:
     started(store, "r1")
     store.attempt_started("r1", "0", 1, at=time.time(), owner="owner-a")
     assert not store.needs_attention("r1", reason="x", at=time.time(), owner="someone-else")
-    assert store.needs_attention("r1", reason="definition changed: step 'pay' was removed",
-                                 at=time.time(), owner="owner-a")  # fmt: skip
+    assert store.needs_attention(
+        "r1", reason="definition changed: step 'pay' was removed", at=time.time(), owner="owner-a"
+    )
     row = store.get_run("r1")
     assert row is not None
     assert (row.status, row.owner, row.lease_until) == ("needs_attention", None, None)
     assert row.reason == "definition changed: step 'pay' was removed"
     assert not store.step_succeeded("r1", "0", 1, at=time.time(), result=1, owner="owner-a")
     history = store.get_history("r1")
-    assert history is not None and history.attempts[0].status == "abandoned"
+    assert history is not None
+    assert history.attempts[0].status == "abandoned"
 
 
 def test_many_threads_share_one_store(store: Store) -> None:
@@ -245,8 +296,9 @@ def test_many_threads_share_one_store(store: Store) -> None:
         try:
             for k in range(10):
                 assert store.attempt_started(run_id, str(k), 1, at=time.time(), owner="owner-a")
-                assert store.step_succeeded(run_id, str(k), 1, at=time.time(), result=k,
-                                            owner="owner-a")  # fmt: skip
+                assert store.step_succeeded(
+                    run_id, str(k), 1, at=time.time(), result=k, owner="owner-a"
+                )
         except BaseException as exc:
             errors.append(exc)
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 
 from jido._store.codec import decode
-from jido._store.cursor import encode_page_cursor
 from jido._store.records import (
     AttemptRow,
     ChangePage,
@@ -18,11 +17,9 @@ from jido._store.records import (
     Status,
     summarize_steps,
 )
+from jido._store.shared import ErrorLike, encode_page_cursor
 
 __all__ = ["ATTEMPT_COLUMNS", "RUN_COLUMNS", "ErrorLike", "Store", "attempt_row", "run_row"]
-
-ErrorLike = BaseException | Mapping[str, Any]
-"""An error to record: an exception, or an error's JSON form (see the codec)."""
 
 
 class Store(Protocol):
@@ -88,8 +85,14 @@ class Store(Protocol):
         at: float,
         result: Any = None,
         error: ErrorLike | None = None,
+        attempt: tuple[str, int] | None = None,
     ) -> bool:
-        """Record the run's outcome; only from an unfinished status."""
+        """Record the run's outcome; only from an active status.
+
+        ``attempt`` (step key, number) is the attempt that produced the outcome: it is
+        closed in the same transaction (a single action's run then needs no separate
+        :meth:`step_succeeded`). Other attempts still running are marked abandoned.
+        """
         ...
 
     def needs_attention(
@@ -191,10 +194,29 @@ ATTEMPT_COLUMNS = (
 def run_row(r: Sequence[Any]) -> RunRow:
     """A :class:`RunRow` from a row selected as :data:`RUN_COLUMNS`."""
     return RunRow(
-        r[0], r[1], r[2], r[3], r[4], decode(r[5]), r[6], decode(r[7]), decode(r[8]),
-        decode(r[9]), decode(r[10]), r[11], r[12], r[13], r[14], r[15], r[16], r[17],
-        r[18], r[19], r[20], r[21],
-    )  # fmt: skip
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        decode(r[5]),
+        r[6],
+        decode(r[7]),
+        decode(r[8]),
+        decode(r[9]),
+        decode(r[10]),
+        r[11],
+        r[12],
+        r[13],
+        r[14],
+        r[15],
+        r[16],
+        r[17],
+        r[18],
+        r[19],
+        r[20],
+        r[21],
+    )
 
 
 def attempt_row(r: Sequence[Any]) -> AttemptRow:

@@ -171,8 +171,9 @@ def _json_details(details: Mapping[str, Any]) -> dict[str, Any]:
 def error_from_json(data: Mapping[str, Any]) -> JidoError:
     """Rebuild the :class:`jido.JidoError` of a JSON form, its cause chain included.
 
-    A type code jido does not know becomes a :class:`jido.InternalError`; a non-jido cause
-    becomes a :class:`jido.RemoteError` that keeps its class name and message.
+    A type code jido does not know becomes a :class:`jido.InternalError`; a non-jido
+    exception becomes a :class:`jido.RemoteError` that keeps its class name and message
+    (at the top, as the cause of an :class:`jido.InternalError`).
 
     Example:
         >>> err = error_from_json(error_to_json(jido.TimeoutError("slow")))
@@ -183,7 +184,7 @@ def error_from_json(data: Mapping[str, Any]) -> JidoError:
     if isinstance(err, JidoError):
         return err
     wrapper = jido.InternalError(str(data.get("message", "")), details={"type": data.get("type")})
-    wrapper.__cause__ = err.__cause__
+    wrapper.__cause__ = err
     return wrapper
 
 

@@ -29,13 +29,6 @@ from jido import ConfigError, InternalError
 from jido._store import pgsql as q
 from jido._store.base import RUN_COLUMNS, ErrorLike, history, page, run_row
 from jido._store.codec import encode
-from jido._store.cursor import (
-    cancelled_error,
-    check_limit,
-    check_statuses,
-    decode_page_cursor,
-    encode_error,
-)
 from jido._store.records import (
     STATUSES,
     ChangePage,
@@ -48,7 +41,14 @@ from jido._store.records import (
     check_run_id,
 )
 from jido._store.schema import MIGRATIONS, SCHEMA_VERSION, check_version, parse_version
-from jido._store.sqlite import _finish_args
+from jido._store.shared import (
+    cancelled_error,
+    check_limit,
+    check_statuses,
+    decode_page_cursor,
+    encode_error,
+    finish_args,
+)
 from jido._store.url import StoreURL
 
 __all__ = ["CHANNEL", "PostgresStore"]
@@ -118,10 +118,20 @@ class PostgresStore:
 
     def start_run(self, new: NewRun, *, owner: str, lease_until: float) -> tuple[bool, RunRow]:
         args = (
-            new.run_id, new.kind, new.action, encode(new.definition, "definition"),
-            new.fingerprint, encode(new.params, "params"), encode(new.context, "context"),
-            owner, lease_until, new.created_at, new.created_at, new.created_at, new.run_id,
-        )  # fmt: skip
+            new.run_id,
+            new.kind,
+            new.action,
+            encode(new.definition, "definition"),
+            new.fingerprint,
+            encode(new.params, "params"),
+            encode(new.context, "context"),
+            owner,
+            lease_until,
+            new.created_at,
+            new.created_at,
+            new.created_at,
+            new.run_id,
+        )
         rows = self._all(q.START, args)
         if not rows:  # inserted by a transaction that committed after this one began
             rows = [(False, *r) for r in self._all(q.SELECT_RUN, (new.run_id,))]
@@ -147,15 +157,43 @@ class PostgresStore:
         stopped: bool | None = None,
         stop: str | None = None,
     ) -> bool:
-        args = (retry_at, at, retry_at, run_id, owner, step_key, attempt, "failed", at, at,
-                None, encode_error(error), stopped, stop, retry_at)  # fmt: skip
+        args = (
+            retry_at,
+            at,
+            retry_at,
+            run_id,
+            owner,
+            step_key,
+            attempt,
+            "failed",
+            at,
+            at,
+            None,
+            encode_error(error),
+            stopped,
+            stop,
+            retry_at,
+        )
         return self._count(q.ATTEMPT_FAILED, args) > 0
 
     def step_succeeded(
         self, run_id: str, step_key: str, attempt: int, *, at: float, result: Any, owner: str
     ) -> bool:
-        args = (at, run_id, owner, step_key, attempt, "succeeded", at, at,
-                encode(result, "result"), None, None, None, None)  # fmt: skip
+        args = (
+            at,
+            run_id,
+            owner,
+            step_key,
+            attempt,
+            "succeeded",
+            at,
+            at,
+            encode(result, "result"),
+            None,
+            None,
+            None,
+            None,
+        )
         return self._count(q.STEP_SUCCEEDED, args) > 0
 
     def finish_run(
@@ -169,14 +207,31 @@ class PostgresStore:
         error: ErrorLike | None = None,
         attempt: tuple[str, int] | None = None,
     ) -> bool:
-        (st, res, err, _, _, _, _), ended = _finish_args(
+        (st, res, err, _, _, _, _), ended = finish_args(
             run_id, owner, status, at, result, error, attempt
         )
         key, number = attempt if attempt is not None else (None, None)
         outcome = ended[3] if ended is not None else None
-        args = (st, res, err, at, at, run_id, owner,
-                key, number, outcome, at, at, res, err, key is not None,
-                at, key, number)  # fmt: skip
+        args = (
+            st,
+            res,
+            err,
+            at,
+            at,
+            run_id,
+            owner,
+            key,
+            number,
+            outcome,
+            at,
+            at,
+            res,
+            err,
+            key is not None,
+            at,
+            key,
+            number,
+        )
         return self._count(q.FINISH, args) > 0
 
     def needs_attention(

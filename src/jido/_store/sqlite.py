@@ -18,15 +18,9 @@ from typing import Any, Literal, TypeVar
 
 import jido
 from jido import ConfigError, InternalError
-from jido._store.base import ATTEMPT_COLUMNS, RUN_COLUMNS, ErrorLike, history, page, run_row
+from jido._store import sqlitesql as q
+from jido._store.base import RUN_COLUMNS, ErrorLike, history, page, run_row
 from jido._store.codec import encode
-from jido._store.cursor import (
-    cancelled_error,
-    check_limit,
-    check_statuses,
-    decode_page_cursor,
-    encode_error,
-)
 from jido._store.records import (
     ACTIVE,
     STATUSES,
@@ -40,86 +34,19 @@ from jido._store.records import (
     check_run_id,
 )
 from jido._store.schema import MIGRATIONS, SCHEMA_VERSION, check_version, parse_version
+from jido._store.shared import (
+    cancelled_error,
+    check_limit,
+    check_statuses,
+    decode_page_cursor,
+    encode_error,
+    finish_args,
+)
 from jido._store.url import StoreURL
 
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
-
-_NEXT = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM jido_runs)"
-_ACTIVE = "status IN ('queued', 'running', 'retrying')"
-_GUARD = f"run_id = ? AND owner = ? AND {_ACTIVE}"
-_SELECT_RUN = f"SELECT {RUN_COLUMNS} FROM jido_runs WHERE run_id = ?"
-_ABANDON = (
-    "UPDATE jido_attempts SET status = 'abandoned', finished_at = ? "
-    "WHERE run_id = ? AND status = 'running'"
-)
-_START = (
-    "INSERT INTO jido_runs (run_id, seq, kind, action, status, definition, fingerprint, "
-    f"params, context, owner, lease_until, created_at, started_at, updated_at) VALUES (?, "
-    f"{_NEXT}, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING"
-)
-_OWNED = "SELECT status FROM jido_runs WHERE run_id = ? AND owner = ?"
-_RUNNING = (
-    f"UPDATE jido_runs SET seq = {_NEXT}, status = 'running', next_retry_at = NULL, "
-    "updated_at = ?, started_at = COALESCE(started_at, ?) WHERE run_id = ?"
-)
-_ATTEMPT_STARTED = (
-    "INSERT INTO jido_attempts (run_id, step_key, attempt, status, started_at) "
-    "VALUES (?, ?, ?, 'running', ?) ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET "
-    "status = 'running', started_at = excluded.started_at, finished_at = NULL, "
-    "result = NULL, error = NULL, stopped = NULL, stop = NULL, retry_at = NULL"
-)
-_ATTEMPT_FAILED_RUN = (
-    f"UPDATE jido_runs SET seq = {_NEXT}, next_retry_at = ?, updated_at = ?, "
-    f"status = CASE WHEN ? IS NULL THEN 'running' ELSE 'retrying' END WHERE {_GUARD}"
-)
-_ATTEMPT_ENDED = (
-    "INSERT INTO jido_attempts (run_id, step_key, attempt, status, started_at, finished_at, "
-    "result, error, stopped, stop, retry_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET status = excluded.status, "
-    "finished_at = excluded.finished_at, result = excluded.result, error = excluded.error, "
-    "stopped = excluded.stopped, stop = excluded.stop, retry_at = excluded.retry_at"
-)
-_STEP_SUCCEEDED_RUN = f"UPDATE jido_runs SET seq = {_NEXT}, updated_at = ? WHERE {_GUARD}"
-_FINISH = (
-    f"UPDATE jido_runs SET seq = {_NEXT}, status = ?, result = ?, error = ?, finished_at = ?, "
-    f"updated_at = ?, lease_until = NULL, next_retry_at = NULL WHERE {_GUARD}"
-)
-_PARK = (
-    f"UPDATE jido_runs SET seq = {_NEXT}, status = 'needs_attention', reason = ?, "
-    "owner = NULL, lease_until = NULL, next_retry_at = NULL, updated_at = ? "
-    f"WHERE run_id = ? AND {_ACTIVE} AND (? IS NULL OR owner = ?)"
-)
-_CLAIMABLE = (
-    f"(status IN ('failed', 'needs_attention') OR ({_ACTIVE} AND (lease_until < ? OR owner = ?)))"
-)
-_CLAIM = (
-    f"UPDATE jido_runs SET seq = {_NEXT}, owner = ?, lease_until = ?, updated_at = ?, "
-    "recoveries = recoveries + 1, reason = NULL, "
-    "status = CASE WHEN status IN ('failed', 'needs_attention') THEN 'running' ELSE status END, "
-    "cancel_requested_at = CASE WHEN status = 'failed' OR status = 'needs_attention' THEN NULL "
-    "ELSE cancel_requested_at END, error = NULL, result = NULL, finished_at = NULL "
-    f"WHERE run_id = ? AND {_CLAIMABLE}"
-)
-_ORPHANS = (
-    f"SELECT run_id FROM jido_runs WHERE {_ACTIVE} AND lease_until < ? ORDER BY lease_until LIMIT ?"
-)
-_UNOWNED = "(status = 'needs_attention' OR lease_until < ?)"
-_CANCEL = (
-    f"UPDATE jido_runs SET seq = {_NEXT}, updated_at = ?, "
-    "cancel_requested_at = COALESCE(cancel_requested_at, ?), "
-    f"error = CASE WHEN {_UNOWNED} THEN ? ELSE error END, "
-    f"finished_at = CASE WHEN {_UNOWNED} THEN ? ELSE finished_at END, "
-    f"lease_until = CASE WHEN {_UNOWNED} THEN NULL ELSE lease_until END, "
-    f"status = CASE WHEN {_UNOWNED} THEN 'cancelled' ELSE status END "
-    f"WHERE run_id = ? AND (status = 'needs_attention' OR {_ACTIVE}) RETURNING status"
-)
-_PRUNABLE = (
-    "SELECT run_id FROM jido_runs WHERE created_at < ? "
-    "AND status IN ('succeeded', 'failed', 'cancelled') "
-    "AND seq < (SELECT MAX(seq) FROM jido_runs) ORDER BY created_at LIMIT ?"
-)
 
 
 class SQLiteStore:
@@ -182,14 +109,23 @@ class SQLiteStore:
 
     def start_run(self, new: NewRun, *, owner: str, lease_until: float) -> tuple[bool, RunRow]:
         args = (
-            new.run_id, new.kind, new.action, encode(new.definition, "definition"),
-            new.fingerprint, encode(new.params, "params"), encode(new.context, "context"),
-            owner, lease_until, new.created_at, new.created_at, new.created_at,
-        )  # fmt: skip
+            new.run_id,
+            new.kind,
+            new.action,
+            encode(new.definition, "definition"),
+            new.fingerprint,
+            encode(new.params, "params"),
+            encode(new.context, "context"),
+            owner,
+            lease_until,
+            new.created_at,
+            new.created_at,
+            new.created_at,
+        )
 
         def body(db: sqlite3.Connection) -> tuple[bool, RunRow]:
-            created = db.execute(_START, args).rowcount == 1
-            return created, run_row(db.execute(_SELECT_RUN, (new.run_id,)).fetchone())
+            created = db.execute(q.START, args).rowcount == 1
+            return created, run_row(db.execute(q.SELECT_RUN, (new.run_id,)).fetchone())
 
         return self._tx(body)
 
@@ -199,12 +135,12 @@ class SQLiteStore:
         self, run_id: str, step_key: str, attempt: int, *, at: float, owner: str
     ) -> bool:
         def body(db: sqlite3.Connection) -> bool:
-            run = db.execute(_OWNED, (run_id, owner)).fetchone()
+            run = db.execute(q.OWNED, (run_id, owner)).fetchone()
             if run is None or run[0] not in ACTIVE:
                 return False
             if run[0] != "running":  # the run row is written only when its status changes
-                db.execute(_RUNNING, (at, at, run_id))
-            db.execute(_ATTEMPT_STARTED, (run_id, step_key, attempt, at))
+                db.execute(q.RUNNING, (at, at, run_id))
+            db.execute(q.ATTEMPT_STARTED, (run_id, step_key, attempt, at))
             return True
 
         return self._tx(body, relaxed=True)
@@ -222,14 +158,25 @@ class SQLiteStore:
         stopped: bool | None = None,
         stop: str | None = None,
     ) -> bool:
-        ended = (run_id, step_key, attempt, "failed", at, at, None, encode_error(error),
-                 stopped, stop, retry_at)  # fmt: skip
+        ended = (
+            run_id,
+            step_key,
+            attempt,
+            "failed",
+            at,
+            at,
+            None,
+            encode_error(error),
+            stopped,
+            stop,
+            retry_at,
+        )
 
         def body(db: sqlite3.Connection) -> bool:
             guard = (retry_at, at, retry_at, run_id, owner)
-            if db.execute(_ATTEMPT_FAILED_RUN, guard).rowcount == 0:
+            if db.execute(q.ATTEMPT_FAILED_RUN, guard).rowcount == 0:
                 return False
-            db.execute(_ATTEMPT_ENDED, ended)
+            db.execute(q.ATTEMPT_ENDED, ended)
             return True
 
         return self._tx(body)
@@ -237,13 +184,24 @@ class SQLiteStore:
     def step_succeeded(
         self, run_id: str, step_key: str, attempt: int, *, at: float, result: Any, owner: str
     ) -> bool:
-        ended = (run_id, step_key, attempt, "succeeded", at, at, encode(result, "result"),
-                 None, None, None, None)  # fmt: skip
+        ended = (
+            run_id,
+            step_key,
+            attempt,
+            "succeeded",
+            at,
+            at,
+            encode(result, "result"),
+            None,
+            None,
+            None,
+            None,
+        )
 
         def body(db: sqlite3.Connection) -> bool:
-            if db.execute(_STEP_SUCCEEDED_RUN, (at, run_id, owner)).rowcount == 0:
+            if db.execute(q.STEP_SUCCEEDED_RUN, (at, run_id, owner)).rowcount == 0:
                 return False
-            db.execute(_ATTEMPT_ENDED, ended)
+            db.execute(q.ATTEMPT_ENDED, ended)
             return True
 
         return self._tx(body)
@@ -259,14 +217,14 @@ class SQLiteStore:
         error: ErrorLike | None = None,
         attempt: tuple[str, int] | None = None,
     ) -> bool:
-        args, ended = _finish_args(run_id, owner, status, at, result, error, attempt)
+        args, ended = finish_args(run_id, owner, status, at, result, error, attempt)
 
         def body(db: sqlite3.Connection) -> bool:
-            if db.execute(_FINISH, args).rowcount == 0:
+            if db.execute(q.FINISH, args).rowcount == 0:
                 return False
             if ended is not None:
-                db.execute(_ATTEMPT_ENDED, ended)
-            db.execute(_ABANDON, (at, run_id))
+                db.execute(q.ATTEMPT_ENDED, ended)
+            db.execute(q.ABANDON, (at, run_id))
             return True
 
         return self._tx(body)
@@ -275,9 +233,9 @@ class SQLiteStore:
         self, run_id: str, *, reason: str, at: float, owner: str | None = None
     ) -> bool:
         def body(db: sqlite3.Connection) -> bool:
-            if db.execute(_PARK, (reason, at, run_id, owner, owner)).rowcount == 0:
+            if db.execute(q.PARK, (reason, at, run_id, owner, owner)).rowcount == 0:
                 return False
-            db.execute(_ABANDON, (at, run_id))
+            db.execute(q.ABANDON, (at, run_id))
             return True
 
         return self._tx(body)
@@ -285,43 +243,34 @@ class SQLiteStore:
     # --- ownership ----------------------------------------------------------------------
 
     def renew(self, owner: str, lease_until: float) -> list[str]:
-        sql = (
-            f"UPDATE jido_runs SET lease_until = ? WHERE owner = ? AND {_ACTIVE} "
-            "RETURNING run_id, cancel_requested_at"
-        )
-        rows = self._tx(lambda db: db.execute(sql, (lease_until, owner)).fetchall())
+        rows = self._tx(lambda db: db.execute(q.RENEW, (lease_until, owner)).fetchall())
         return [r[0] for r in rows if r[1] is not None]
 
     def claim_orphans(
         self, owner: str, *, now: float, lease_until: float, limit: int = 100
     ) -> list[RunRow]:
         check_limit(limit)
-        sql = (
-            f"UPDATE jido_runs SET seq = {_NEXT}, owner = ?, lease_until = ?, updated_at = ?, "
-            "recoveries = recoveries + 1 WHERE run_id = ?"
-        )
 
         def body(db: sqlite3.Connection) -> list[RunRow]:
-            ids = [r[0] for r in db.execute(_ORPHANS, (now, limit))]
-            db.executemany(sql, [(owner, lease_until, now, i) for i in ids])
-            db.executemany(_ABANDON, [(now, i) for i in ids])
-            return [run_row(db.execute(_SELECT_RUN, (i,)).fetchone()) for i in ids]
+            ids = [r[0] for r in db.execute(q.ORPHANS, (now, limit))]
+            db.executemany(q.TAKE_OVER, [(owner, lease_until, now, i) for i in ids])
+            db.executemany(q.ABANDON, [(now, i) for i in ids])
+            return [run_row(db.execute(q.SELECT_RUN, (i,)).fetchone()) for i in ids]
 
         return self._tx(body)
 
     def claim(self, run_id: str, *, owner: str, now: float, lease_until: float) -> RunRow | None:
         def body(db: sqlite3.Connection) -> RunRow | None:
             args = (owner, lease_until, now, run_id, now, owner)
-            if db.execute(_CLAIM, args).rowcount == 0:
+            if db.execute(q.CLAIM, args).rowcount == 0:
                 return None
-            db.execute(_ABANDON, (now, run_id))
-            return run_row(db.execute(_SELECT_RUN, (run_id,)).fetchone())
+            db.execute(q.ABANDON, (now, run_id))
+            return run_row(db.execute(q.SELECT_RUN, (run_id,)).fetchone())
 
         return self._tx(body)
 
     def release(self, owner: str) -> int:
-        sql = f"UPDATE jido_runs SET lease_until = 0 WHERE owner = ? AND {_ACTIVE}"
-        return self._tx(lambda db: db.execute(sql, (owner,)).rowcount)
+        return self._tx(lambda db: db.execute(q.RELEASE, (owner,)).rowcount)
 
     # --- cancel -------------------------------------------------------------------------
 
@@ -330,19 +279,15 @@ class SQLiteStore:
         args = (at, at, at, error, at, at, at, at, run_id)
 
         def body(db: sqlite3.Connection) -> bool:
-            row = db.execute(_CANCEL, args).fetchone()
+            row = db.execute(q.CANCEL, args).fetchone()
             if row is not None and row[0] == "cancelled":
-                db.execute(_ABANDON, (at, run_id))
+                db.execute(q.ABANDON, (at, run_id))
             return row is not None
 
         return self._tx(body)
 
     def cancel_requested(self, owner: str) -> list[str]:
-        sql = (
-            f"SELECT run_id FROM jido_runs WHERE owner = ? AND {_ACTIVE} "
-            "AND cancel_requested_at IS NOT NULL"
-        )
-        return [r[0] for r in self._read(sql, (owner,))]
+        return [r[0] for r in self._read(q.CANCEL_REQUESTED, (owner,))]
 
     def listen(self, callback: Callable[[str], None]) -> Callable[[], None] | None:
         return None
@@ -350,20 +295,15 @@ class SQLiteStore:
     # --- reads --------------------------------------------------------------------------
 
     def get_run(self, run_id: str) -> RunRow | None:
-        rows = self._read(_SELECT_RUN, (check_run_id(run_id),))
+        rows = self._read(q.SELECT_RUN, (check_run_id(run_id),))
         return run_row(rows[0]) if rows else None
 
     def get_history(self, run_id: str) -> RunHistory | None:
-        sql = (
-            f"SELECT {ATTEMPT_COLUMNS} FROM jido_attempts WHERE run_id = ? "
-            "ORDER BY started_at, step_key, attempt"
-        )
-
         def body(db: sqlite3.Connection) -> RunHistory | None:
-            run = db.execute(_SELECT_RUN, (run_id,)).fetchone()
+            run = db.execute(q.SELECT_RUN, (run_id,)).fetchone()
             if run is None:
                 return None
-            return history(run_row(run), db.execute(sql, (run_id,)).fetchall())
+            return history(run_row(run), db.execute(q.SELECT_ATTEMPTS, (run_id,)).fetchall())
 
         return self._tx(body, "DEFERRED")
 
@@ -386,8 +326,7 @@ class SQLiteStore:
 
     def changes(self, cursor: str | None = None, *, limit: int = 100) -> ChangePage:
         after = _seq_cursor(cursor)
-        sql = f"SELECT {RUN_COLUMNS} FROM jido_runs WHERE seq > ? ORDER BY seq LIMIT ?"
-        items = tuple(run_row(r) for r in self._read(sql, (after, check_limit(limit))))
+        items = tuple(run_row(r) for r in self._read(q.CHANGES, (after, check_limit(limit))))
         return ChangePage(items, str(items[-1].seq) if items else str(after))
 
     def change_cursor(self) -> str:
@@ -403,7 +342,7 @@ class SQLiteStore:
         check_limit(batch)
 
         def body(db: sqlite3.Connection) -> int:
-            ids = [(r[0],) for r in db.execute(_PRUNABLE, (older_than, batch))]
+            ids = [(r[0],) for r in db.execute(q.PRUNABLE, (older_than, batch))]
             db.executemany("DELETE FROM jido_attempts WHERE run_id = ?", ids)
             db.executemany("DELETE FROM jido_runs WHERE run_id = ?", ids)
             return len(ids)
@@ -420,33 +359,6 @@ class SQLiteStore:
             db, self._db = self._db, None
         if db is not None:
             db.close()
-
-
-def _finish_args(
-    run_id: str,
-    owner: str,
-    status: str,
-    at: float,
-    result: Any,
-    error: ErrorLike | None,
-    attempt: tuple[str, int] | None,
-) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
-    """The arguments of the finish statement and of the attempt it closes (if any)."""
-    if status not in ("succeeded", "failed", "cancelled"):
-        raise ConfigError(f"a run finishes as succeeded, failed or cancelled, not {status!r}")
-    if status == "succeeded":
-        result_json, error_json = encode(result, "result"), None
-    else:
-        if error is None:
-            raise ConfigError(f"a run that finishes as {status} needs its error")
-        result_json, error_json = None, encode_error(error)
-    args = (status, result_json, error_json, at, at, run_id, owner)
-    if attempt is None:
-        return args, None
-    outcome = "succeeded" if status == "succeeded" else "failed"
-    ended = (run_id, attempt[0], attempt[1], outcome, at, at, result_json, error_json,
-             None, None, None)  # fmt: skip
-    return args, ended
 
 
 def _filters(

@@ -1,4 +1,4 @@
-"""Opaque cursors and the argument checks shared by the backends."""
+"""What both backends share: opaque cursors, argument checks, the encoding of outcomes."""
 
 from __future__ import annotations
 
@@ -13,15 +13,20 @@ from jido._store.codec import encode, error_to_json
 from jido._store.records import STATUSES, Status
 
 __all__ = [
+    "ErrorLike",
     "cancelled_error",
     "check_limit",
     "check_statuses",
     "decode_page_cursor",
     "encode_error",
     "encode_page_cursor",
+    "finish_args",
 ]
 
 MAX_LIMIT = 10_000
+
+ErrorLike = BaseException | Mapping[str, Any]
+"""An error to record: an exception, or an error's JSON form (see the codec)."""
 
 
 def encode_page_cursor(created_at: float, run_id: str) -> str:
@@ -60,7 +65,7 @@ def check_statuses(status: Status | Sequence[Status] | None) -> tuple[Status, ..
     return wanted
 
 
-def encode_error(error: BaseException | Mapping[str, Any]) -> str:
+def encode_error(error: ErrorLike) -> str:
     """An error, or an error's JSON form, as JSON text."""
     if isinstance(error, BaseException):
         return encode(error_to_json(error), "error")
@@ -72,3 +77,41 @@ def encode_error(error: BaseException | Mapping[str, Any]) -> str:
 def cancelled_error(message: str) -> str:
     """The JSON text of the CancelledError recorded for a run cancelled without its owner."""
     return encode(error_to_json(CancelledError(message, details={"reason": "caller"})), "error")
+
+
+def finish_args(
+    run_id: str,
+    owner: str,
+    status: str,
+    at: float,
+    result: Any,
+    error: ErrorLike | None,
+    attempt: tuple[str, int] | None,
+) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
+    """The arguments of the finish statement and of the attempt it closes (if any)."""
+    if status not in ("succeeded", "failed", "cancelled"):
+        raise ConfigError(f"a run finishes as succeeded, failed or cancelled, not {status!r}")
+    if status == "succeeded":
+        result_json, error_json = encode(result, "result"), None
+    else:
+        if error is None:
+            raise ConfigError(f"a run that finishes as {status} needs its error")
+        result_json, error_json = None, encode_error(error)
+    args = (status, result_json, error_json, at, at, run_id, owner)
+    if attempt is None:
+        return args, None
+    outcome = "succeeded" if status == "succeeded" else "failed"
+    ended = (
+        run_id,
+        attempt[0],
+        attempt[1],
+        outcome,
+        at,
+        at,
+        result_json,
+        error_json,
+        None,
+        None,
+        None,
+    )
+    return args, ended
