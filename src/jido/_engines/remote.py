@@ -33,7 +33,7 @@ Payload = tuple[Any, dict[str, Any], dict[Any, Any], tuple[Any, ...]]
 def make_payload(call: Call, rctx: RunContext) -> Payload:
     remaining = None if rctx.deadline is None else rctx.deadline - time.monotonic()
     carrier = rctx._scope.carrier() if rctx._scope is not None else None
-    meta = (rctx.run_id, rctx.attempt, rctx.max_attempts, remaining, carrier)
+    meta = (rctx.run_id, rctx.attempt, rctx.max_attempts, remaining, carrier, rctx.idempotency_key)
     return (call.spec.target, call.params, call.context, meta)
 
 
@@ -50,11 +50,11 @@ def serve(payload: Payload) -> Outcome:
     global ACTIVE, INTERRUPTIBLE
     outcome: Outcome = (False, Stopped("interrupted"))
     try:
-        target, params, context, (run_id, attempt, max_attempts, remaining, carrier) = payload
+        target, params, context, (run_id, attempt, max_attempts, remaining, carrier, key) = payload
         spec = spec_of(target)
         token = Token()
         deadline = None if remaining is None else time.monotonic() + remaining
-        rctx = RunContext(spec.name, run_id, attempt, max_attempts, deadline, context, token)
+        rctx = RunContext(spec.name, run_id, attempt, max_attempts, deadline, context, token, key)
         if carrier:
             rctx._scope = _scope_from(carrier)
         ACTIVE, INTERRUPTIBLE = token, spec.interruptible

@@ -171,6 +171,7 @@ class Tracker:
         "_t0",
         "action",
         "mode",
+        "recovered",
         "run_id",
     )
 
@@ -191,15 +192,20 @@ class Tracker:
         self._log_level = log_level
         self._t0 = time.monotonic()
         self._attempt_t0 = self._t0
+        self.recovered = False
+        """True for a durable run resumed after its process died (``run.start`` says so)."""
 
     # -- run ---------------------------------------------------------------------------------------
     def run_start(self, params: Mapping[str, Any], context: Mapping[Any, Any]) -> None:
         self._log(
             logging.DEBUG, "Starting %s (run %s, mode %s)", self.action, self.run_id, self.mode
         )
-        self._emit(
-            "run.start", {}, {"mode": self.mode}, lambda: {"params": params, "context": context}
-        )
+        meta: dict[str, Any] = {"mode": self.mode}
+        if self.recovered:
+            meta["recovered"] = True
+        self._emit("run.start", {}, meta, lambda: {"params": params, "context": context})
+        if self.recovered and self._otel is not None:
+            self._otel.event("jido.recovered", {})
 
     def run_stop(
         self,
@@ -297,6 +303,14 @@ class Tracker:
         self._emit("retry.scheduled", {"delay": delay}, meta)
         if self._otel is not None:
             self._otel.event("jido.retry.scheduled", {**meta, "delay": delay})
+
+    # -- durable runs ------------------------------------------------------------------------------
+    def checkpoint(self, op: str, step: str) -> None:
+        """A journal write of a durable run (``op``: ``attempt_started``, ``step_succeeded``...)."""
+        meta = {"op": op, "step": step}
+        self._emit("journal.checkpoint", {}, meta)
+        if self._otel is not None:
+            self._otel.event("jido.checkpoint", meta)
 
     # -- compensation ------------------------------------------------------------------------------
     def compensation_start(self, error: JidoError) -> None:

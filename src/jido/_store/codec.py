@@ -14,8 +14,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import jido
-from jido import JidoError, ValidationError
+from jido._core import errors as jido_errors
+from jido._core.errors import JidoError, ValidationError
 
 __all__ = ["decode", "encode", "error_from_json", "error_json", "error_to_json"]
 
@@ -100,8 +100,8 @@ def _bad_dict(item: dict[Any, Any], depth: int) -> _Bad | None:
 
 def _jido_error_types() -> dict[str, type[JidoError]]:
     found: dict[str, type[JidoError]] = {}
-    for name in dir(jido):
-        cls = getattr(jido, name)
+    for name in dir(jido_errors):
+        cls = getattr(jido_errors, name)
         if isinstance(cls, type) and issubclass(cls, JidoError) and cls is not JidoError:
             found.setdefault(cls.type, cls)
     return found
@@ -171,9 +171,9 @@ def _json_details(details: Mapping[str, Any]) -> dict[str, Any]:
 def error_from_json(data: Mapping[str, Any]) -> JidoError:
     """Rebuild the :class:`jido.JidoError` of a JSON form, its cause chain included.
 
-    A type code jido does not know becomes a :class:`jido.InternalError`; a non-jido
-    exception becomes a :class:`jido.RemoteError` that keeps its class name and message
-    (at the top, as the cause of an :class:`jido.InternalError`).
+    A type code jido does not know becomes a :class:`jido_errors.InternalError`; a non-jido
+    exception becomes a :class:`jido_errors.RemoteError` that keeps its class name and message
+    (at the top, as the cause of an :class:`jido_errors.InternalError`).
 
     Example:
         >>> err = error_from_json(error_to_json(jido.TimeoutError("slow")))
@@ -183,7 +183,9 @@ def error_from_json(data: Mapping[str, Any]) -> JidoError:
     err = _build(data)
     if isinstance(err, JidoError):
         return err
-    wrapper = jido.InternalError(str(data.get("message", "")), details={"type": data.get("type")})
+    wrapper = jido_errors.InternalError(
+        str(data.get("message", "")), details={"type": data.get("type")}
+    )
     wrapper.__cause__ = err
     return wrapper
 
@@ -201,9 +203,11 @@ def _build(data: Mapping[str, Any]) -> BaseException:
             retry_after=data.get("retry_after"),
         )
     elif "." in code:
-        err = jido.RemoteError(code, message)
+        err = jido_errors.RemoteError(code, message)
     else:
-        err = jido.InternalError(message, details={**(data.get("details") or {}), "type": code})
+        err = jido_errors.InternalError(
+            message, details={**(data.get("details") or {}), "type": code}
+        )
     cause = data.get("cause")
     if isinstance(cause, Mapping):
         err.__cause__ = _build(cause)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jido import ConfigError
+from jido._core.errors import ConfigError
 from jido._store.base import Store
 from jido._store.records import Durability
 from jido._store.url import StoreURL, parse_store_url

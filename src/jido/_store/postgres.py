@@ -24,8 +24,8 @@ from typing import Any, Literal
 import psycopg
 from psycopg_pool import ConnectionPool
 
-import jido
-from jido import ConfigError, InternalError
+from jido._core.errors import ConfigError, InternalError
+from jido._core.version import VERSION
 from jido._store import pgsql as q
 from jido._store.base import RUN_COLUMNS, ErrorLike, history, page, run_row
 from jido._store.codec import encode
@@ -379,7 +379,7 @@ def _migrate(conn: psycopg.Connection[Any], where: str) -> None:
                     conn.execute(statement)
             if version < SCHEMA_VERSION:
                 conn.execute(q.META, ("schema_version", str(SCHEMA_VERSION)))
-                conn.execute(q.META, ("jido_version", jido.__version__))
+                conn.execute(q.META, ("jido_version", VERSION))
     except psycopg.Error as exc:
         raise ConfigError(f"cannot prepare {where}: {exc}") from None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from jido import ConfigError
+from jido._core.errors import ConfigError
 
 __all__ = [
     "ACTIVE",

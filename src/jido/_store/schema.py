@@ -9,7 +9,7 @@ is not a jido store, is refused with a :class:`jido.ConfigError`.
 
 from __future__ import annotations
 
-from jido import ConfigError
+from jido._core.errors import ConfigError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "check_version", "parse_version"]
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jido import CancelledError, ConfigError
+from jido._core.errors import CancelledError, ConfigError
 from jido._store.codec import encode, error_to_json
 from jido._store.records import STATUSES, Status
 

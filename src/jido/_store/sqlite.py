@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import jido
-from jido import ConfigError, InternalError
+from jido._core.errors import ConfigError, InternalError
+from jido._core.version import VERSION
 from jido._store import sqlitesql as q
 from jido._store.base import RUN_COLUMNS, ErrorLike, history, page, run_row
 from jido._store.codec import encode
@@ -418,7 +418,7 @@ def _migrate(db: sqlite3.Connection, where: str) -> None:
                 for statement in statements:
                     db.execute(statement)
             if version < SCHEMA_VERSION:
-                meta = (("schema_version", str(SCHEMA_VERSION)), ("jido_version", jido.__version__))
+                meta = (("schema_version", str(SCHEMA_VERSION)), ("jido_version", VERSION))
                 db.executemany("INSERT OR REPLACE INTO jido_meta (key, value) VALUES (?, ?)", meta)
         except BaseException:
             db.execute("ROLLBACK")

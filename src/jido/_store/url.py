@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from jido import ConfigError
+from jido._core.errors import ConfigError
 
 __all__ = ["ENV_VAR", "StoreURL", "parse_store_url", "resolve_store_url"]
 

@@ -18,7 +18,8 @@ from jido._action.action import ActionSpec, spec_of
 from jido._core.errors import ConfigError, JidoError, ValidationError
 from jido._observe.redact import redact
 from jido._runtime.config import RunKwargs
-from jido._runtime.runtime import Runtime, default_runtime
+from jido._runtime.default import default_runtime
+from jido._runtime.runtime import Runtime
 from jido._tools.schema import (
     accepts_null,
     base_schema,

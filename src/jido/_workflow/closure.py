@@ -9,7 +9,8 @@ from jido._action.action import spec_of
 from jido._core.normalize import normalize_context
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
-from jido._runtime.runtime import Runtime, default_runtime
+from jido._runtime.default import default_runtime
+from jido._runtime.runtime import Runtime
 from jido._workflow.instruction import check_options
 
 __all__ = ["AsyncClosure", "Closure", "async_closure", "closure"]

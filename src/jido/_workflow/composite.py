@@ -22,9 +22,13 @@ from jido._action.action import Action
 from jido._core.cancel import CancelReason
 from jido._core.context import current_or_none
 from jido._core.errors import JidoError
+from jido._durable.journal import DurableRun
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs, new_run_id
-from jido._runtime.runtime import Runtime, default_runtime
+from jido._runtime.default import default_runtime
+from jido._runtime.durable import check_run_id
+from jido._runtime.runtime import Runtime, wait_for
+from jido._workflow import durable
 
 __all__ = ["ChainRunner", "How", "Job", "PlanRunner", "composite_cancelled", "enter", "run_step"]
 
@@ -70,26 +74,49 @@ How = Literal["sync", "async", "ref"]
 
 
 def enter(
-    runner: type[_Runner], how: How, runtime: Runtime | None, build: Callable[[Runtime], Job]
+    runner: type[_Runner],
+    how: How,
+    runtime: Runtime | None,
+    build: Callable[[Runtime], Job],
+    run_id: str | None = None,
 ) -> Any:
     """The one path behind every composite entry point (``chain``, ``achain``, ...).
 
     Builds the job (argument errors raise, or go through the handle for ``"ref"``), starts
-    the internal action, and returns its outcome (``"sync"``), an awaitable of it
-    (``"async"``) or the :class:`~jido.AsyncRef` that delivers it (``"ref"``).
+    the internal action (recording it first on a runtime with a store), and returns its
+    outcome (``"sync"``), an awaitable of it (``"async"``) or the :class:`~jido.AsyncRef`
+    that delivers it (``"ref"``).
     """
     rt = runtime if runtime is not None else default_runtime()
     try:
-        params = {"job": build(rt)}
+        job = build(rt)
+        if rt._durable is not None:
+            ref = durable.start(rt, runner, job, run_id, _ONCE)  # type: ignore[arg-type]
+            return _deliver(how, ref)
+        if run_id is not None:
+            check_run_id(run_id)
     except JidoError as exc:
         if how == "ref":
             return failed_ref(runner, exc, rt)
         raise
+    params = {"job": job}
     if how == "sync":
-        return rt.run(runner, params, **_ONCE)["outcome"]
+        return rt.run(runner, params, run_id=run_id, **_ONCE)["outcome"]
     if how == "async":
-        return _outcome(rt.arun(runner, params, **_ONCE))
-    return _relay(rt.run_async(runner, params, **_ONCE), rt._grace())
+        return _outcome(rt.arun(runner, params, run_id=run_id, **_ONCE))
+    return _relay(rt.run_async(runner, params, run_id=run_id, **_ONCE), rt._grace())
+
+
+def _deliver(how: How, ref: AsyncRef) -> Any:
+    if how == "sync":
+        return wait_for(ref)
+    if how == "async":
+        return _awaited(ref)
+    return ref
+
+
+async def _awaited(ref: AsyncRef) -> Any:
+    return await ref
 
 
 async def _outcome(run: Awaitable[dict[str, Any]]) -> Any:
@@ -116,11 +143,17 @@ async def run_step(
     params: Mapping[str, Any],
     context: Mapping[Any, Any],
     opts: Mapping[str, Any],
+    key: str,
+    run: DurableRun | None = None,
 ) -> dict[str, Any]:
-    """Run one step as a nested run; if this task is cancelled, wait until the step stopped."""
-    ref = runtime.run_async(action, params, context, **opts)
+    """Run step ``key`` as a nested run; if this task is cancelled, wait until it stopped.
+
+    ``run`` (a durable composite) journals the step's attempts under ``key``.
+    """
+    hook = durable.StepHook(key, run)
+    ref = runtime._start(action, params, context, None, opts, hook)
     try:
-        return await ref
+        return hook.check(await ref)  # type: ignore[return-value]
     except asyncio.CancelledError:
         await _settled(ref, runtime._grace())
         raise

@@ -208,7 +208,7 @@ def _key(instr: Instruction) -> tuple[Any, ...]:
 
 
 def _runtime(runtime: Runtime | None) -> Runtime:
-    from jido._runtime.runtime import default_runtime
+    from jido._runtime.default import default_runtime
 
     return runtime if runtime is not None else default_runtime()
 
