@@ -29,6 +29,7 @@ from jido._core.errors import (
 )
 from jido._core.options import RetryPolicy, RunOptions
 from jido._core.version import VERSION
+from jido._durable.info import RunInfo, RunPage, StepInfo
 from jido._run.ref import AsyncRef
 from jido._runtime.api import arun, await_, cancel, run, run_async
 from jido._runtime.config import configure
@@ -60,8 +61,11 @@ __all__ = [
     "RemoteError",
     "RetryPolicy",
     "RunContext",
+    "RunInfo",
     "RunOptions",
+    "RunPage",
     "Runtime",
+    "StepInfo",
     "TimeoutError",
     "ValidationError",
     "action",
