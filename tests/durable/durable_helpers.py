@@ -1,0 +1,38 @@
+"""Helpers shared by the durable suite's tests."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import jido
+
+LEASE = 0.5
+"""The lease of the suite's runtimes: an orphan is recoverable half a second after its death."""
+
+
+def orphaned(rt: jido.Runtime, run_id: str, timeout: float = 10.0) -> None:
+    """Wait until ``run_id``'s lease has expired (its owner is dead): it can be recovered."""
+    deadline = time.monotonic() + timeout
+    store = rt._durable.store
+    while True:
+        row = store.get_run(run_id)
+        assert row is not None, f"run {run_id} is not in the store"
+        if row.lease_until is None or row.lease_until < time.time():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"run {run_id} is still leased by {row.owner}")
+        time.sleep(0.02)
+
+
+def counts(log: str) -> Counter[str]:
+    """How many times each step (by idempotency key) ran, per the execution log."""
+    from durable_actions import executions
+
+    return Counter(e["key"] for e in executions(log))
+
+
+def store_of(rt: jido.Runtime) -> Any:
+    """The runtime's open store (to look at what is recorded)."""
+    return rt._durable.store
