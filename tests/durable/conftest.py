@@ -19,6 +19,7 @@ import jido
 
 BACKENDS = ["sqlite", "postgres"]
 
+
 @pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of a new, empty store of each backend."""

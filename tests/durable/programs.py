@@ -49,7 +49,7 @@ def wait_for_file(path: str, timeout: float = 60.0) -> None:
         time.sleep(0.001)
 
 
-# -- shapes shared by the crash tests and their checks ---------------------------------------------
+# -- shapes shared by the crash tests and their checks -----------------------------------
 CHAIN_STEPS = 20
 BRANCHES = 3
 BRANCH_LENGTH = 4
@@ -73,12 +73,13 @@ def wide_plan() -> Plan:
     return plan.add("z", da.branch, depends_on=tails)
 
 
-# -- programs ---------------------------------------------------------------------------------------
+# -- programs -------------------------------------------------------------------------------
 def crash_target(
-    url: str, lease: float, chain_id: str, plan_id: str, log: str, pause: float
+    url: str, lease: float, chain_id: str, plan_id: str, log: str, pause: float, ready: str
 ) -> None:
     """Run a 20-step chain and a wide plan durably, at the same time (a test kills it)."""
     with jido.Runtime(name="victim", store=url, lease=lease) as rt:
+        report(ready, pid=os.getpid())
         params = {"value": 0, "log": log, "pause": pause}
         chained = chain_async(long_chain(), params, runtime=rt, run_id=chain_id)
         planned = wide_plan().run_async({"log": log, "pause": pause}, runtime=rt, run_id=plan_id)

@@ -79,7 +79,8 @@ def test_every_entry_point_records_its_run_under_the_given_run_id(
     info = drt.runs.get(f"order-{how}")
     assert info is not None
     assert info.status == "succeeded"
-    assert info.kind == ("plan" if how.startswith("plan") else "chain" if "chain" in how else "action")
+    kind = "plan" if how.startswith("plan") else "chain" if "chain" in how else "action"
+    assert info.kind == kind
     ran = len(da.executions(log))
     again = _start(drt, how, log, f"order-{how}")
     assert again == first
@@ -100,7 +101,8 @@ def test_a_run_without_run_id_gets_one_it_is_recorded_under(
         ref = _plan().run_async({"log": log}, runtime=drt)
     ref.result(timeout=30)
     info = drt.runs.get(ref.run_id)
-    assert info is not None and info.status == "succeeded"
+    assert info is not None
+    assert info.status == "succeeded"
 
 
 def test_generated_run_ids_differ_between_forked_processes(
@@ -146,8 +148,10 @@ def test_a_failed_run_raises_its_recorded_error_without_running(
     assert second.value.message == first.value.message
     assert second.value.retryable is False
     info = drt.runs.get("bad")
-    assert info is not None and info.status == "failed"
-    assert info.error is not None and info.error["type"] == "execution_error"
+    assert info is not None
+    assert info.status == "failed"
+    assert info.error is not None
+    assert info.error["type"] == "execution_error"
 
 
 def test_a_run_in_flight_in_this_process_is_joined(drt: jido.Runtime, log: str) -> None:

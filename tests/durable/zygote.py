@@ -11,6 +11,7 @@ child is gone when its pid no longer exists. :class:`Zygote` is the test side.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -29,14 +30,12 @@ def main() -> None:
     import durable_actions  # noqa: F401 (preloaded for every child)
     import programs
 
-    import jido  # noqa: F401
-    import jido._durable.manager  # noqa: F401
-    import jido._store.sqlite  # noqa: F401
+    import jido
+    import jido._durable.manager
+    import jido._store.sqlite
 
-    try:
+    with contextlib.suppress(ImportError):
         import jido._store.postgres  # noqa: F401
-    except ImportError:
-        pass
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     print(json.dumps({"ready": os.getpid()}), flush=True)
     for line in sys.stdin:
@@ -93,7 +92,7 @@ class Child:
         deadline = time.monotonic() + timeout
         while self.alive():
             if time.monotonic() > deadline:
-                raise AssertionError(f"child {self.pid} still runs after {timeout}s: {self.output()}")
+                raise AssertionError(f"child {self.pid} runs after {timeout}s: {self.output()}")
             time.sleep(0.005)
 
     def output(self) -> str:
@@ -139,8 +138,8 @@ class Zygote:
         with self._lock:
             self._count += 1
             out = self.tmp / f"child-{self._count}-{program}.out"
-            self.proc.stdin.write(json.dumps({"program": program, "out": str(out), "kwargs": kwargs}))
-            self.proc.stdin.write("\n")
+            cmd = {"program": program, "out": str(out), "kwargs": kwargs}
+            self.proc.stdin.write(json.dumps(cmd) + "\n")
             self.proc.stdin.flush()
             child = Child(self._reply()["pid"], out)
             self.children.append(child)

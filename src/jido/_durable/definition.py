@@ -98,12 +98,22 @@ def load_action(entry: Mapping[str, Any]) -> tuple[Any, ActionSpec]:
     return target, spec
 
 
+_DIGESTS: dict[ActionSpec, str] = {}
+"""Schema digests by spec: a JSON schema takes milliseconds to build, and a chain of
+twenty steps would build it twenty times per start. Only specs of module-level actions
+(the only ones a durable run accepts) get here, so the cache stays small."""
+
+
 def _schema_digest(spec: ActionSpec) -> str:
-    try:
-        text = json.dumps(spec.metadata().get("schema"), sort_keys=True, default=str)
-    except Exception:  # a schema pydantic cannot describe: compare nothing
-        text = ""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    digest = _DIGESTS.get(spec)
+    if digest is None:
+        try:
+            schema = spec.schema.model.model_json_schema() if spec.schema else None
+            text = json.dumps(schema, sort_keys=True, default=str)
+        except Exception:  # a schema pydantic cannot describe: compare nothing
+            text = ""
+        digest = _DIGESTS[spec] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return digest
 
 
 def fingerprint(shape: Any) -> str:
