@@ -40,7 +40,7 @@ def test_killed_runs_resume_without_running_completed_steps_again(
         for done in pool.map(rounds, range(PARALLEL)):
             tally.add(done)
     print(
-        f"\n{store_url.split(':')[0]}: {tally.kills} kills (seed {seed}); runs resumed "
+        f"\n{store_url.partition(':')[0]}: {tally.kills} kills (seed {seed}); runs resumed "
         f"{tally.resumed}, finished before the kill {tally.finished}, not yet recorded "
         f"{tally.unrecorded}; steps completed before a kill {tally.steps_before} (none ran "
         f"again), steps re-executed {tally.reexecuted}"
