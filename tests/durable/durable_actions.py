@@ -122,7 +122,8 @@ def burn(log: str, counter: str, seconds: float = 60.0) -> dict[str, Any]:
         count += 1
         now = time.monotonic()
         if now >= next_write:
-            Path(counter).write_text(f"{count} {time.time()}")
+            Path(f"{counter}.tmp").write_text(f"{count} {time.time()}")
+            os.replace(f"{counter}.tmp", counter)  # a reader never sees half of it
             next_write = now + 0.01
             if now > end:
                 return {"count": count}

@@ -36,3 +36,20 @@ def counts(log: str) -> Counter[str]:
 def store_of(rt: jido.Runtime) -> Any:
     """The runtime's open store (to look at what is recorded)."""
     return rt._durable.store
+
+
+def wait_for(predicate: Any, what: str, timeout: float = 60.0, *children: Any) -> None:
+    """Poll ``predicate`` until it is truthy; fail naming ``what`` (and the children's output)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            outputs = "\n".join(c.output() for c in children)
+            raise AssertionError(f"{what} did not happen within {timeout}s\n{outputs}")
+        time.sleep(0.005)
+
+
+def read_json(path: Any) -> Any:
+    import json
+    from pathlib import Path
+
+    return json.loads(Path(path).read_text())

@@ -95,9 +95,11 @@ def start_and_report(
     seconds: float,
     result: str,
     go: str | None = None,
+    ready: str | None = None,
 ) -> None:
-    """Wait for ``go`` (all starters at once), then run ``sleepy`` under ``run_id``."""
+    """Say ``ready``, wait for ``go`` (all starters at once), run ``sleepy`` under ``run_id``."""
     with jido.Runtime(name="starter", store=url, lease=lease) as rt:
+        report(ready, pid=os.getpid())
         if go is not None:
             wait_for_file(go)
         started = time.time()
@@ -118,9 +120,10 @@ def orphan_many(url: str, lease: float, ids: list[str], log: str, ready: str) ->
     time.sleep(600)
 
 
-def recover_all(url: str, lease: float, go: str, result: str) -> None:
-    """Wait for ``go`` (all recoverers at once), recover, report which runs it took."""
+def recover_all(url: str, lease: float, go: str, result: str, ready: str) -> None:
+    """Say ``ready``, wait for ``go`` (all recoverers at once), recover, report what it took."""
     with jido.Runtime(name="recoverer", store=url, lease=lease) as rt:
+        report(ready, pid=os.getpid())
         wait_for_file(go)
         refs = rt.recover()
         values = {ref.run_id: outcome(lambda r=ref: r.result(timeout=60)) for ref in refs}
