@@ -221,6 +221,17 @@ def test_prune_deletes_old_finished_runs_and_never_unfinished_ones(
     assert store.prune(T0 + 100) == 0
 
 
+def test_prune_goes_by_when_a_run_finished_not_when_it_was_created(store: Store) -> None:
+    store.start_run(new_run("long", created_at=T0), owner="a", lease_until=time.time() + 60)
+    store.finish_run("long", owner="a", status="succeeded", at=T0 + 500, result=1)
+    store.start_run(new_run("short", created_at=T0), owner="a", lease_until=time.time() + 60)
+    store.finish_run("short", owner="a", status="succeeded", at=T0 + 5, result=1)
+    started(store, "newest", owner="a")  # SQLite keeps the run holding the largest seq
+    assert store.prune(T0 + 100) == 1
+    assert store.get_run("short") is None
+    assert store.get_run("long") is not None
+
+
 def test_prune_keeps_the_feed_position(store: Store) -> None:
     started(store, "only", owner="a")
     store.finish_run("only", owner="a", status="succeeded", at=time.time(), result=1)

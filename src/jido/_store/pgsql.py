@@ -153,7 +153,7 @@ ORDER BY xid, seq LIMIT %s"""
 
 PRUNE = """WITH doomed AS (
     SELECT run_id FROM jido_runs WHERE created_at < %s::float8
-        AND status IN ('succeeded', 'failed', 'cancelled')
+        AND finished_at < %s::float8 AND status IN ('succeeded', 'failed', 'cancelled')
     ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED),
 a AS (DELETE FROM jido_attempts WHERE run_id IN (SELECT run_id FROM doomed)),
 d AS (DELETE FROM jido_runs WHERE run_id IN (SELECT run_id FROM doomed) RETURNING 1)

@@ -324,7 +324,7 @@ class PostgresStore:
         check_limit(batch)
         total = 0
         while True:
-            done = int(self._all(q.PRUNE, (older_than, batch))[0][0])
+            done = int(self._all(q.PRUNE, (older_than, older_than, batch))[0][0])
             total += done
             if done < batch:
                 return total

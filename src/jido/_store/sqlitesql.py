@@ -77,10 +77,10 @@ CANCEL = (
     f"status = CASE WHEN {UNOWNED} THEN 'cancelled' ELSE status END "
     f"WHERE run_id = ? AND (status = 'needs_attention' OR {ACTIVE}) RETURNING status"
 )
-PRUNABLE = (
-    "SELECT run_id FROM jido_runs WHERE created_at < ? "
+PRUNABLE = (  # created_at <= finished_at: its bound lets the status index narrow the scan
+    "SELECT run_id FROM jido_runs WHERE created_at < ?1 AND finished_at < ?1 "
     "AND status IN ('succeeded', 'failed', 'cancelled') "
-    "AND seq < (SELECT MAX(seq) FROM jido_runs) ORDER BY created_at LIMIT ?"
+    "AND seq < (SELECT MAX(seq) FROM jido_runs) ORDER BY created_at LIMIT ?2"
 )
 
 
