@@ -159,3 +159,19 @@ class LiveClient:
 
     def __init__(self, name: str) -> None:
         self.name = name
+
+
+@jido.action
+def anything(log: str, data: Any = None) -> dict[str, Any]:
+    """Takes any value; returns ``data`` as its result (stored only if it is JSON)."""
+    record(log)
+    return {"data": data}
+
+
+@jido.action
+def dated(log: str) -> dict[str, Any]:
+    """Returns a datetime: a result a durable run cannot store."""
+    from datetime import UTC, datetime
+
+    record(log)
+    return {"when": datetime.now(UTC)}
