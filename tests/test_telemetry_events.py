@@ -673,4 +673,5 @@ def test_event_fields_and_names() -> None:
         "cancel",
         "compensation.start",
         "compensation.stop",
+        "journal.checkpoint",
     }

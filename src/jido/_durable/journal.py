@@ -44,6 +44,7 @@ class DurableRun:
         "kind",
         "lost",
         "owner",
+        "recovered",
         "run_id",
         "steps",
     )
@@ -62,6 +63,8 @@ class DurableRun:
         self.kind = kind
         self.lost = False
         self.finished = False
+        self.recovered = history is not None
+        """Resumed from the store (telemetry's ``run.start`` says ``recovered``)."""
         self.completed: dict[str, Any] = history.completed() if history is not None else {}
         self.steps = {s.key: s for s in history.steps} if history is not None else {}
         self._on_lost = on_lost

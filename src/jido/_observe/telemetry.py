@@ -46,6 +46,7 @@ EVENTS = (
     "cancel",
     "compensation.start",
     "compensation.stop",
+    "journal.checkpoint",
 )
 
 
@@ -56,13 +57,15 @@ class Event:
     Attributes:
         name: one of ``run.start``, ``run.stop``, ``attempt.start``, ``attempt.stop``,
             ``attempt.exception``, ``retry.scheduled``, ``timeout``, ``cancel``,
-            ``compensation.start``, ``compensation.stop``.
+            ``compensation.start``, ``compensation.stop``, ``journal.checkpoint`` (a durable
+            run's journal write: metadata ``op`` and ``step``).
         action: the action's name.
         run_id: the run's id (shared by all its attempts).
         measurements: numbers: ``monotonic_time`` (s, on every event), ``duration``
             (s, on stops), ``delay`` (s, on ``retry.scheduled``).
         metadata: low-cardinality facts: ``attempt``, ``outcome``, ``error_type``,
-            ``retryable``, ``mode``, ``reason``, ``stopped``, ``stop``, ``timeout``...
+            ``retryable``, ``mode``, ``reason``, ``stopped``, ``stop``, ``timeout``,
+            ``recovered`` (on ``run.start`` of a durable run resumed by another process)...
             With ``include_values=True`` also ``params``/``context`` (start) and
             ``result`` (stop), redacted.
     """

@@ -131,12 +131,12 @@ class Call:
         return rctx
 
     def succeeded(self, attempt: int, result: dict[str, Any]) -> dict[str, Any]:
+        if self.journal is not None:  # first: its checkpoint belongs to the attempt's span
+            self.journal.succeeded(attempt, result)
         tracker = self.tracker
         if tracker is not None:
             tracker.attempt_stop(attempt, result, None)
             tracker.run_stop(result, None, attempt)
-        if self.journal is not None:
-            self.journal.succeeded(attempt, result)
         return result
 
     def failed(self, attempt: int, error: JidoError, cancelled: bool = False) -> float | None:
@@ -166,12 +166,12 @@ class Call:
         """The error the run ends with: the compensation outcome if any, with the attempt count."""
         final = compensated or error
         final.details.setdefault("attempts", attempts)
+        if self.journal is not None:  # first: its checkpoint belongs to the run's span
+            self.journal.concluded(final, attempts)
         if self.tracker is not None:
             retries = self.opts.retry.max_retries
             exhausted = error.retryable and retries > 0 and attempts > retries
             self.tracker.run_stop(None, final, attempts, exhausted)
-        if self.journal is not None:
-            self.journal.concluded(final, attempts)
         return final
 
     def stop_error(

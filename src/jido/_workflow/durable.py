@@ -85,8 +85,18 @@ def launch(
     rt: Runtime, runner: Any, job: DurableJob, run: DurableRun, relay: Relay, once: Any
 ) -> None:
     """Start the composite's internal action for ``run``; its outcome goes to ``relay``."""
-    recorded = Recorded(job, run)
-    relay.attach(rt._start(runner, {"job": recorded}, None, run.run_id, once), unwrap="outcome")
+    params = {"job": Recorded(job, run)}
+    if not run.recovered:
+        relay.attach(rt._start(runner, params, None, run.run_id, once), unwrap="outcome")
+        return
+    try:  # as rt._start, with run.start saying that the run was recovered
+        spec, opts = rt._resolve(runner, once)
+        mode = rt._mode(spec, opts)
+        call = rt._prepare(spec, opts, params, None, mode, run.run_id, recovered=True)
+    except JidoError as exc:
+        relay.fail(exc)
+        return
+    relay.attach(rt._start_call(call, mode), unwrap="outcome")
 
 
 @dataclass(frozen=True, slots=True, repr=False)
