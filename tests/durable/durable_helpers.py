@@ -42,9 +42,11 @@ def wait_for(predicate: Any, what: str, timeout: float = 60.0, *children: Any) -
     """Poll ``predicate`` until it is truthy; fail naming ``what`` (and the children's output)."""
     deadline = time.monotonic() + timeout
     while not predicate():
-        if time.monotonic() > deadline:
+        gone = bool(children) and not any(c.alive() for c in children)
+        if gone or time.monotonic() > deadline:
             outputs = "\n".join(c.output() for c in children)
-            raise AssertionError(f"{what} did not happen within {timeout}s\n{outputs}")
+            why = "the children exited" if gone else f"not within {timeout}s"
+            raise AssertionError(f"{what} did not happen ({why})\n{outputs}")
         time.sleep(0.005)
 
 

@@ -154,15 +154,26 @@ def hold_chain(url: str, lease: float, run_id: str, log: str, seconds: float) ->
 
 
 def ray_driver(
-    url: str, lease: float, address: str, run_id: str, log: str, pause: float, steps: int
+    url: str,
+    lease: float,
+    address: str,
+    path: str,
+    run_id: str,
+    log: str,
+    pause: float,
+    steps: int,
+    ready: str,
 ) -> None:
     """Drive a durable chain whose steps run on the Ray cluster at ``address``."""
     import jido.engines
 
-    engine = jido.engines.Ray(address=address)
+    env = {"env_vars": {"PYTHONPATH": path}}
+    engine = jido.engines.Ray(address=address, init={"runtime_env": env})
     with jido.Runtime(name="ray-driver", store=url, lease=lease, engine=engine) as rt:
+        report(ready, pid=os.getpid())
         params = {"value": 0, "log": log, "pause": pause}
-        chain_async(long_chain(steps), params, runtime=rt, run_id=run_id).result(timeout=None)
+        ref = chain_async(long_chain(steps), params, runtime=rt, run_id=run_id, timeout=120)
+        ref.result(timeout=None)
 
 
 def generated_id(url: str, lease: float, log: str, result: str) -> None:
