@@ -208,10 +208,23 @@ class Durable:
             if row is None or row.status in TERMINAL or row.status == "needs_attention":
                 ref._set_error(_vanished(ref.run_id)) if row is None else self._settle(ref, row)
                 return
+            if self._take_over(ref, row):
+                return
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
         if not ref.done():
             ref._set_error(ConfigError("the runtime's store is closed"))
+
+    def _take_over(self, ref: AsyncRef, row: RunRow) -> bool:
+        """The owner of a watched run died: resume it here (one joiner wins the claim)."""
+        if row.lease_until is None or row.lease_until >= time.time():
+            return False
+        try:
+            taken = self.resume(row.run_id)
+        except JidoError:  # another process claimed it first: keep watching
+            return False
+        taken.add_done_callback(lambda done: _forward(done, ref))
+        return True
 
     def _settle(self, ref: AsyncRef, row: RunRow) -> None:
         if row.status == "needs_attention":
@@ -261,6 +274,14 @@ class Durable:
         run = DurableRun(self.store, self.owner, row.run_id, row.kind, history, self.lost)
         with self._lock:
             ref, relay = self._handle(row.action, row.run_id)
+        if row.cancel_requested_at is not None:  # asked of an owner that died: honour it
+            error = CancelledError(
+                f"run {row.run_id} was cancelled",
+                details={"run_id": row.run_id, "reason": "caller"},
+            )
+            run.finish("cancelled", error=error)
+            relay.fail(error)
+            return ref
         kind = KINDS.get(row.kind)
         try:
             if kind is None:
@@ -324,8 +345,21 @@ class _RemoteCancel:
         self.run_id = run_id
 
     def cancel(self, reason: CancelReason) -> None:
-        if reason is not CancelReason.SHUTDOWN:
-            self.durable.store.request_cancel(self.run_id, at=time.time())
+        if reason is CancelReason.SHUTDOWN:
+            return
+        local = self.durable._active.get(self.run_id)  # taken over here meanwhile
+        if local is not None and local._control is not None:
+            local._control.cancel(reason)
+        self.durable.store.request_cancel(self.run_id, at=time.time())
+
+
+def _forward(source: AsyncRef, target: AsyncRef) -> None:
+    """Give ``target`` the outcome of ``source``."""
+    error = source.exception()
+    if error is not None:
+        target._set_error(error)
+    else:
+        target._set_result(source._value)
 
 
 def attention_error(row: RunRow, reason: str | None = None) -> JidoError:
