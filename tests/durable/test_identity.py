@@ -202,3 +202,15 @@ def test_idempotency_key_is_stable_across_retries(drt: jido.Runtime, log: str) -
         ("retry-key", 2),
         ("retry-key", 3),
     ]
+
+
+def test_one_run_id_started_from_many_threads_executes_once(drt: jido.Runtime, log: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def start(_: int) -> Any:
+        return drt.run(da.sleepy, {"log": log, "seconds": 0.3}, run_id="threads", timeout=None)
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(start, range(8)))
+    assert results == [{"slept": 0.3}] * 8
+    assert counts(log) == {"threads": 1}

@@ -254,3 +254,11 @@ def test_runs_needs_a_store() -> None:
         rt.runs.get("x")
     with jido.Runtime(store=None) as rt, pytest.raises(jido.ConfigError, match="no store"):
         rt.recover()
+
+
+def test_resume_of_a_run_driven_here_returns_its_handle(drt: jido.Runtime, log: str) -> None:
+    ref = drt.run_async(da.sleepy, {"log": log, "seconds": 0.5}, run_id="here", timeout=None)
+    wait_for(lambda: len(da.executions(log)) == 1, "the action started")
+    assert drt.runs.resume("here") is ref
+    assert ref.result(timeout=30) == {"slept": 0.5}
+    assert counts(log) == {"here": 1}

@@ -257,12 +257,17 @@ class Durable:
             rows = self.store.claim_orphans(
                 self.owner, now=now, lease_until=now + self.lease, limit=100
             )
-            refs.extend(self._resume_row(row, recovered=True) for row in rows)
+            for row in rows:  # a run still driven here (its lease lapsed) keeps its driver
+                local = self._active.get(row.run_id)
+                refs.append(local if local is not None else self._resume_row(row, recovered=True))
             if len(rows) < 100:
                 return refs
 
     def resume(self, run_id: str) -> AsyncRef:
         """Take over one run (failed, needs attention, or orphaned) and drive it here."""
+        local = self._active.get(run_id)
+        if local is not None:  # driven here already: a second driver would run it twice
+            return local
         now = time.time()
         row = self.store.claim(run_id, owner=self.owner, now=now, lease_until=now + self.lease)
         if row is None:
