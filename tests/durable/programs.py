@@ -16,7 +16,7 @@ from typing import Any
 import durable_actions as da
 
 import jido
-from jido.workflow import Plan, chain_async
+from jido.workflow import Plan, chain, chain_async
 
 
 def report(path: str | None, **data: Any) -> None:
@@ -130,10 +130,26 @@ def recover_all(url: str, lease: float, go: str, result: str, ready: str) -> Non
         report(result, pid=os.getpid(), claimed=[r.run_id for r in refs], outcomes=values)
 
 
-def retry_victim(url: str, lease: float, run_id: str, log: str, backoff: float) -> None:
-    """Run ``flaky`` (its first attempt fails) with a long backoff; a test kills it meanwhile."""
+def retry_victim(
+    url: str, lease: float, run_id: str, log: str, backoff: float, kind: str = "action"
+) -> None:
+    """Run ``flaky`` (its first attempt fails) with a long backoff; a test kills it meanwhile.
+
+    ``kind="chain"``: as the second step of a chain.
+    """
     with jido.Runtime(name="retrier", store=url, lease=lease) as rt:
-        rt.run(da.flaky, {"log": log}, run_id=run_id, max_retries=3, backoff=backoff)
+        if kind == "chain":
+            steps = [da.step, da.flaky]
+            chain(
+                steps,
+                {"value": 0, "log": log},
+                runtime=rt,
+                run_id=run_id,
+                max_retries=3,
+                backoff=backoff,
+            )
+        else:
+            rt.run(da.flaky, {"log": log}, run_id=run_id, max_retries=3, backoff=backoff)
 
 
 def burner(url: str, lease: float, run_id: str, log: str, counter: str, result: str) -> None:
@@ -182,3 +198,22 @@ def generated_id(url: str, lease: float, log: str, result: str) -> None:
         ref = rt.run_async(da.keyed, {"log": log})
         ref.result(timeout=30)
         report(result, run_id=ref.run_id)
+
+
+def resume_runs(url: str, lease: float, ids: list[str], ready: str) -> None:
+    """Resume ``ids`` once their owner's lease expired; say when all are claimed; finish them."""
+    with jido.Runtime(name="resumer", store=url, lease=lease) as rt:
+        store = rt._durable.store
+        refs = []
+        for run_id in ids:
+            while True:
+                row = store.get_run(run_id)
+                if row is None or row.status not in ("queued", "running", "retrying"):
+                    break
+                if row.lease_until is None or row.lease_until < time.time():
+                    refs.append(rt.runs.resume(run_id))
+                    break
+                time.sleep(0.01)
+        report(ready, pid=os.getpid())
+        for ref in refs:
+            ref.result(timeout=None)

@@ -127,3 +127,12 @@ def test_shutdown_leaves_runs_resumable_by_another_runtime(store_url: str, log: 
     assert result["slow"] == {"attempt": 2}
     assert result["z"]["m_z"] is True
     assert counts(log) == {"plan/a": 1, "plan/slow": 2, "plan/z": 1}
+
+
+def test_a_runtime_created_with_recover_resumes_orphans_at_start(store_url: str, log: str) -> None:
+    with jido.Runtime(name="first", store=store_url, lease=LEASE) as first:
+        first.run_async(da.hang_once, {"log": log, "seconds": 1.0}, run_id="boot", timeout=None)
+        wait_for(lambda: len(da.executions(log)) == 1, "the action started")
+    with jido.Runtime(name="second", store=store_url, lease=LEASE, recover=True) as second:
+        assert second.runs.wait("boot", timeout=30) == {"attempt": 2}
+    assert counts(log) == {"boot": 2}
