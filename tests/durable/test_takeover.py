@@ -171,3 +171,48 @@ def test_async_steps_resume(store_url: str, log: str) -> None:
         (ref,) = second.recover()
         assert ref.result(timeout=30)["value"] == 2
     assert counts(log) == {"async/0": 1, "async/1": 2, "async/2": 1}
+
+
+def test_waiting_on_a_run_elsewhere_watches_it_once(
+    zygote: Zygote, drt: jido.Runtime, store_url: str, log: str
+) -> None:
+    child = _hold(zygote, store_url, log, seconds=3.0)
+    before = threading.active_count()
+    for _ in range(20):
+        with pytest.raises(jido.TimeoutError):
+            drt.runs.wait("held", timeout=0.01)
+    assert threading.active_count() <= before + 1, "a polling thread per wait"
+    assert drt.runs.wait("held", timeout=30)["value"] == 2
+    child.wait(30)
+
+
+def test_waiting_never_takes_an_orphan_over(store_url: str, log: str) -> None:
+    with jido.Runtime(name="first", store=store_url, lease=LEASE) as first:
+        first.run_async(da.hang_once, {"log": log, "seconds": 1.0}, run_id="orphan", timeout=None)
+        wait_for(lambda: len(da.executions(log)) == 1, "the action started")
+    with jido.Runtime(name="second", store=store_url, lease=LEASE) as second:
+        with pytest.raises(jido.TimeoutError):
+            second.runs.wait("orphan", timeout=1.0)
+        info = second.runs.get("orphan")
+        assert info is not None
+        assert info.owner != second._durable.owner
+        assert counts(log) == {"orphan": 1}
+        (ref,) = second.recover()
+        assert second.runs.wait("orphan", timeout=30) == {"attempt": 2}
+        assert ref.result(timeout=1) == {"attempt": 2}
+
+
+def test_cancel_during_a_backoff(drt: jido.Runtime, log: str) -> None:
+    ref = drt.run_async(
+        da.flaky, {"log": log, "fail_times": 5}, run_id="backing-off", max_retries=5, backoff=30
+    )
+    wait_for(lambda: (drt.runs.get("backing-off") or da).status == "retrying", "a retry is due")
+    began = time.monotonic()
+    assert drt.runs.cancel("backing-off") is True
+    with pytest.raises(jido.CancelledError):
+        ref.result(timeout=10)
+    assert time.monotonic() - began < 2
+    info = drt.runs.get("backing-off")
+    assert info is not None
+    assert info.status == "cancelled"
+    assert counts(log) == {"backing-off": 1}

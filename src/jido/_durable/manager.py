@@ -57,6 +57,7 @@ class Durable:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lock = threading.Lock()
         self._active: dict[str, AsyncRef] = {}
+        self._watches: dict[str, _Watch] = {}
         self._closed = False
         self._heartbeat = Heartbeat(self)
         self._unlisten = self.store.listen(self.cancel_requested)
@@ -162,20 +163,24 @@ class Durable:
                 del self._active[ref.run_id]
 
     # -- joining -----------------------------------------------------------------------------------
-    def join(self, row: RunRow) -> AsyncRef:
-        """The handle of a recorded run: its outcome if finished, else a wait for it."""
+    def join(self, row: RunRow, take_over: bool = True) -> AsyncRef:
+        """The handle of a recorded run: its outcome if finished, else a wait for it.
+
+        ``take_over``: a run whose owner died (now or while waiting) is resumed here, as
+        a start of its run_id does; a mere wait (``rt.runs.wait``) only watches.
+        """
         grace = self.runtime._grace()
         if row.status in TERMINAL:
             ok, value = self.outcome(row)
             return finished_ref(row.action, row.run_id, grace, value, ok)
         if row.status == "needs_attention":
             return finished_ref(row.action, row.run_id, grace, attention_error(row), False)
-        if row.lease_until is not None and row.lease_until < time.time():
+        if take_over and row.lease_until is not None and row.lease_until < time.time():
             try:  # its owner is gone: take it over here
                 return self.resume(row.run_id)
             except JidoError:
                 pass
-        return self._watch(row)
+        return self._watch(row, take_over)
 
     def outcome(self, row: RunRow) -> tuple[bool, Any]:
         """A finished run's recorded outcome: ``(True, result)`` or ``(False, error)``."""
@@ -188,16 +193,32 @@ class Durable:
             f"run {row.run_id} was cancelled", details={"run_id": row.run_id, "reason": "caller"}
         )
 
-    def _watch(self, row: RunRow) -> AsyncRef:
-        """A handle for a run another process drives: polls the store until it ends."""
-        ref = AsyncRef(row.action, row.run_id, self.runtime._grace())
-        ref._bind(_RemoteCancel(self, row.run_id), None)
+    def _watch(self, row: RunRow, take_over: bool) -> AsyncRef:
+        """A handle for a run another process drives: polls the store until it ends.
+
+        One watch (one polling thread) per run, shared by every joiner and waiter here.
+        """
+        with self._lock:
+            watch = self._watches.get(row.run_id)
+            if watch is not None and not watch.ref.done():
+                watch.take_over = watch.take_over or take_over
+                return watch.ref
+            ref = AsyncRef(row.action, row.run_id, self.runtime._grace())
+            ref._bind(_RemoteCancel(self, row.run_id), None)
+            watch = self._watches[row.run_id] = _Watch(ref, take_over)
+        ref.add_done_callback(lambda _: self._unwatch(watch))
         threading.Thread(
-            target=self._poll, args=(ref,), name=f"jido-watch-{row.run_id}", daemon=True
+            target=self._poll, args=(watch,), name=f"jido-watch-{row.run_id}", daemon=True
         ).start()
         return ref
 
-    def _poll(self, ref: AsyncRef) -> None:
+    def _unwatch(self, watch: _Watch) -> None:
+        with self._lock:
+            if self._watches.get(watch.ref.run_id) is watch:
+                del self._watches[watch.ref.run_id]
+
+    def _poll(self, watch: _Watch) -> None:
+        ref = watch.ref
         delay = 0.01
         while not ref.done() and not self._closed:
             try:
@@ -208,7 +229,7 @@ class Durable:
             if row is None or row.status in TERMINAL or row.status == "needs_attention":
                 ref._set_error(_vanished(ref.run_id)) if row is None else self._settle(ref, row)
                 return
-            if self._take_over(ref, row):
+            if watch.take_over and self._take_over(ref, row):
                 return
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
@@ -235,12 +256,12 @@ class Durable:
 
     def wait(self, run_id: str, timeout: float | None) -> Any:
         """The run's result (or its error raised), waiting at most ``timeout`` seconds."""
-        local = self._active.get(run_id)
-        ref = local if local is not None else self._existing(run_id)
+        ref = self._active.get(run_id)
         if ref is None:
-            raise InvalidAsyncRefError(
-                f"no run {run_id!r} in the store", details={"run_id": run_id}
-            )
+            row = self.store.get_run(run_id)
+            if row is None:
+                raise _unknown(run_id)
+            ref = self.join(row, take_over=False)
         if not ref._wait(timeout):
             raise TimeoutError(
                 f"run {run_id} did not finish within {timeout:g}s (it goes on)",
@@ -338,6 +359,16 @@ class Durable:
         except JidoError:
             log.exception("jido could not release the leases of %s", self.owner)
         self.store.close()
+
+
+class _Watch:
+    """A run another process drives, watched here: its handle, and whether to take it over."""
+
+    __slots__ = ("ref", "take_over")
+
+    def __init__(self, ref: AsyncRef, take_over: bool) -> None:
+        self.ref = ref
+        self.take_over = take_over
 
 
 class _RemoteCancel:

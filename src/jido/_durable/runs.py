@@ -78,7 +78,9 @@ class Runs:
     def wait(self, run_id: str, timeout: float | None = None) -> Any:
         """The run's result, or its error raised; ``jido.TimeoutError`` after ``timeout`` s.
 
-        A timeout does not cancel the run: it goes on.
+        A timeout does not cancel the run: it goes on. Waiting never takes a run over:
+        a run whose owner died is waited for until a process resumes it
+        (``rt.recover()``, ``rt.runs.resume``).
         """
         return self._durable.wait(_id(run_id), timeout)
 
