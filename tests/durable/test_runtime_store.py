@@ -76,10 +76,14 @@ def test_configure_store_gives_the_default_runtime_a_store(
         jido.configure(store=42)  # type: ignore[arg-type]
 
 
-def test_runtime_context_reaches_runs_and_resumed_runs(store_url: str, log: str) -> None:
-    first_client = da.LiveClient("first")
+@pytest.mark.parametrize("provide", ["mapping", "factory"])
+def test_runtime_context_reaches_runs_and_resumed_runs(
+    store_url: str, log: str, provide: str
+) -> None:
     steps = [da.context_probe, (da.hang_once, {"seconds": 1.0}), da.context_probe]
-    with jido.Runtime(store=store_url, lease=LEASE, context={"client": first_client}) as first:
+    with jido.Runtime(
+        store=store_url, lease=LEASE, context={"client": da.LiveClient("first")}
+    ) as first:
         out = first.run(da.context_probe, {"log": log}, {"tenant": "acme"}, run_id="direct")
         assert out == {"client": "LiveClient", "tenant": "acme"}
         chain_async(steps, {"log": log}, {"tenant": "acme"}, runtime=first, run_id="resumed")
@@ -90,12 +94,14 @@ def test_runtime_context_reaches_runs_and_resumed_runs(store_url: str, log: str)
         made.append(da.LiveClient("second"))
         return {"client": made[-1], "tenant": "overridden by the stored value"}
 
-    with jido.Runtime(store=store_url, lease=LEASE, context=factory) as second:
+    context: Any = factory if provide == "factory" else factory()
+    with jido.Runtime(store=store_url, lease=LEASE, context=context) as second:
         (ref,) = second.recover()
         out = ref.result(timeout=30)
-    assert out["client"] == "LiveClient"
+    assert out["client"] == "LiveClient", "the resumed run did not get the live value"
     assert out["tenant"] == "acme", "the stored per-call context did not win"
-    assert len(made) >= 2, "the factory is called per run"
+    if provide == "factory":
+        assert len(made) >= 2, "the factory is called per run"
 
 
 def test_a_failing_context_factory_is_a_clear_error(store_url: str, log: str) -> None:
