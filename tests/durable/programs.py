@@ -152,11 +152,20 @@ def retry_victim(
             rt.run(da.flaky, {"log": log}, run_id=run_id, max_retries=3, backoff=backoff)
 
 
-def burner(url: str, lease: float, run_id: str, log: str, counter: str, result: str) -> None:
+def burner(
+    url: str,
+    lease: float,
+    run_id: str,
+    log: str,
+    counter: str,
+    result: str,
+    isolation: str = "thread",
+) -> None:
     """Run the CPU-bound ``burn`` durably; report how it ended (a test cancels it)."""
     with jido.Runtime(name="burner", store=url, lease=lease) as rt:
+        params = {"log": log, "counter": counter}
         out = outcome(
-            lambda: rt.run(da.burn, {"log": log, "counter": counter}, run_id=run_id, timeout=None)
+            lambda: rt.run(da.burn, params, run_id=run_id, timeout=None, isolation=isolation)
         )
         report(result, ended=time.time(), **out)
 
