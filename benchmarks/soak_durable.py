@@ -11,6 +11,7 @@ Usage::
 
     python benchmarks/soak_durable.py --count 500                  # SQLite
     python benchmarks/soak_durable.py --count 200 --postgres       # + an embedded Postgres
+    python benchmarks/soak_durable.py --count 200 --postgres --no-sqlite    # Postgres only
     python benchmarks/soak_durable.py --count 100 --store postgresql://user@host/db
 
 Prints, per store, the kills made, the runs resumed, the steps recorded as completed at
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--store", action="append", default=[], help="a store URL (repeatable)")
     parser.add_argument("--postgres", action="store_true", help="also an embedded Postgres")
+    parser.add_argument("--no-sqlite", action="store_true", help="no SQLite store by default")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(2**32)
@@ -117,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
 
 @contextmanager
 def _stores(args: argparse.Namespace, tmp: str) -> Iterator[list[str]]:
-    urls = list(args.store) or [f"sqlite:///{Path(tmp) / 'soak.db'}"]
+    urls = list(args.store)
+    if not urls and not args.no_sqlite:
+        urls.append(f"sqlite:///{Path(tmp) / 'soak.db'}")
     if not args.postgres:
         yield urls
         return

@@ -165,12 +165,17 @@ def _recover_one(
         return
     assert last is not None
     if _active(last):
-        tally.resumed += 1
         orphaned(rt, run_id)
-        value = rt.runs.resume(run_id).result(timeout=120)
-    else:
+    # Re-read: on Postgres a statement the child sent just before it died may still commit
+    # (a finish among them); a store read at the kill can be a little behind.
+    now = rt.runs.get(run_id)
+    assert now is not None
+    if now.status in TERMINAL:
         tally.finished += 1
         value = rt.runs.wait(run_id, timeout=30)  # answered from the store
+    else:
+        tally.resumed += 1
+        value = rt.runs.resume(run_id).result(timeout=120)
     assert dict(value) == expected(kind, log), f"wrong result {value!r}"
     info = rt.runs.get(run_id)
     assert info is not None
