@@ -15,6 +15,7 @@ from durable_helpers import LEASE, counts
 from zygote import Zygote
 
 import jido
+import jido.telemetry
 from jido.workflow import Plan, achain, chain, chain_async
 
 
@@ -210,7 +211,10 @@ def test_one_run_id_started_from_many_threads_executes_once(drt: jido.Runtime, l
     def start(_: int) -> Any:
         return drt.run(da.sleepy, {"log": log, "seconds": 0.3}, run_id="threads", timeout=None)
 
-    with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(start, range(8)))
+    seen: list[str] = []
+    with jido.telemetry.attached(lambda e: seen.append(e.name), events=["run."]):
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(start, range(8)))
     assert results == [{"slept": 0.3}] * 8
     assert counts(log) == {"threads": 1}
+    assert seen.count("run.start") == seen.count("run.stop") >= 1, "a run that never ends"

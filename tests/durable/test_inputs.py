@@ -18,6 +18,7 @@ import durable_actions as da
 import pytest
 
 import jido
+import jido.telemetry
 from jido.workflow import Plan, chain, chain_async
 
 
@@ -117,6 +118,16 @@ def test_live_context_passed_per_call_is_refused_with_the_way_to_provide_it(
     with pytest.raises(jido.ValidationError, match="context keys"):
         drt.run(da.context_probe, {"log": log}, {1: "x"}, run_id="r2")
     _nothing_recorded(drt)
+
+
+def test_a_refused_start_leaves_no_run_open_in_telemetry(drt: jido.Runtime, log: str) -> None:
+    seen: list[str] = []
+    with jido.telemetry.attached(lambda e: seen.append(e.name), events=["run."]):
+        with pytest.raises(jido.ValidationError):
+            drt.run(da.context_probe, {"log": log}, {"db": da.LiveClient("db")}, run_id="r")
+        with pytest.raises(jido.ValidationError):
+            drt.run(da.anything, {"log": log, "data": {1, 2}}, run_id="r")
+    assert seen.count("run.start") == seen.count("run.stop")
 
 
 def test_options_that_cannot_be_stored_are_refused(drt: jido.Runtime, log: str) -> None:

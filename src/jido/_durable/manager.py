@@ -126,13 +126,19 @@ class Durable:
             definition = {"action": action_entry(spec), "options": encode_options(options)}
             raw = normalize_params(params)
             new = self.new_run("action", spec.name, run_id, definition, definition["action"], raw)
-            call = rt._prepare(spec, opts, params, context, mode, new.run_id)
             new = dataclasses.replace(new, context=stored_context(normalize_context(context)))
-            run, ref, relay = self.begin(new)
+            call = rt._prepare(spec, opts, params, context, mode, new.run_id)
         except JidoError as exc:
             return finished_ref(_name(action), run_id or "", rt._grace(), exc, False)
-        if run is not None and relay is not None:
-            self.drive(call, mode, run, relay)
+        try:
+            run, ref, relay = self.begin(new)
+        except JidoError as exc:  # the run's start was reported: report its end
+            _report_end(call, exc)
+            return finished_ref(_name(action), new.run_id, rt._grace(), exc, False)
+        if run is None or relay is None:  # joined a run another start made meanwhile
+            ref.add_done_callback(lambda done: _report_end(call, done.exception()))
+            return ref
+        self.drive(call, mode, run, relay)
         return ref
 
     def drive(self, call: Call, mode: str, run: DurableRun, relay: Relay) -> None:
@@ -387,6 +393,12 @@ class _RemoteCancel:
         if local is not None and local._control is not None:
             local._control.cancel(reason)
         self.durable.store.request_cancel(self.run_id, at=time.time())
+
+
+def _report_end(call: Call, error: JidoError | None) -> None:
+    """End the telemetry of a prepared call that will not run (it joined another, or failed)."""
+    if call.tracker is not None:
+        call.tracker.run_stop(None, error, 0)
 
 
 def _forward(source: AsyncRef, target: AsyncRef) -> None:
