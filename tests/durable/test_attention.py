@@ -9,7 +9,7 @@ from typing import Any
 
 import durable_actions as da
 import pytest
-from durable_helpers import LEASE, counts, wait_for
+from durable_helpers import LEASE, counts, sql, wait_for
 
 import jido
 from jido.workflow import Plan, chain_async
@@ -136,3 +136,28 @@ def test_a_runtime_created_with_recover_resumes_orphans_at_start(store_url: str,
     with jido.Runtime(name="second", store=store_url, lease=LEASE, recover=True) as second:
         assert second.runs.wait("boot", timeout=30) == {"attempt": 2}
     assert counts(log) == {"boot": 2}
+
+
+def test_a_damaged_definition_parks_that_run_and_recovery_goes_on(store_url: str, log: str) -> None:
+    steps = [da.step, (da.hang_once, {"seconds": 1.0})]
+    with jido.Runtime(name="first", store=store_url, lease=LEASE) as first:
+        for run_id in ("damaged", "fine"):
+            chain_async(steps, {"value": 0, "log": log}, runtime=first, run_id=run_id)
+        wait_for(lambda: len(da.executions(log)) == 4, "both long steps started")
+    sql(
+        store_url,
+        "UPDATE jido_runs SET definition = ? WHERE run_id = ?",
+        '{"steps": "xy"}',
+        "damaged",
+    )
+    with jido.Runtime(name="second", store=store_url, lease=LEASE) as rt:
+        refs = {ref.run_id: ref for ref in rt.recover()}
+        assert sorted(refs) == ["damaged", "fine"]
+        assert refs["fine"].result(timeout=30)["attempt"] == 2
+        with pytest.raises(jido.ExecutionError, match="needs attention"):
+            refs["damaged"].result(timeout=10)
+        info = rt.runs.get("damaged")
+        assert info is not None
+        assert info.status == "needs_attention"
+        assert info.reason is not None
+        assert "definition cannot be read" in info.reason

@@ -16,6 +16,7 @@ from typing import Any
 
 import durable_actions as da
 import pytest
+from durable_helpers import sql
 
 import jido
 import jido.telemetry
@@ -233,25 +234,9 @@ def test_a_database_of_another_application_is_refused(tmp_path: Path) -> None:
 def test_a_store_written_by_a_newer_jido_is_refused(store_url: str, log: str) -> None:
     with jido.Runtime(store=store_url) as rt:
         rt.run(da.step, {"value": 0, "log": log}, run_id="kept")
-    _sql(store_url, "UPDATE jido_meta SET value = '99' WHERE key = 'schema_version'")
-    _sql(store_url, "UPDATE jido_meta SET value = '9.0.0' WHERE key = 'jido_version'")
+    sql(store_url, "UPDATE jido_meta SET value = '99' WHERE key = 'schema_version'")
+    sql(store_url, "UPDATE jido_meta SET value = '9.0.0' WHERE key = 'jido_version'")
     with pytest.raises(jido.ConfigError, match=r"schema version 99 \(written by jido 9\.0\.0\)"):
         jido.Runtime(store=store_url)
-    assert _sql(store_url, "SELECT value FROM jido_meta WHERE key = 'schema_version'") == [("99",)]
-    assert _sql(store_url, "SELECT run_id, status FROM jido_runs") == [("kept", "succeeded")]
-
-
-def _sql(url: str, statement: str) -> list[tuple[Any, ...]]:
-    if url.startswith("sqlite"):
-        db = sqlite3.connect(url.removeprefix("sqlite:///"))
-        try:
-            rows = db.execute(statement).fetchall()
-            db.commit()
-            return rows
-        finally:
-            db.close()
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(statement)  # type: ignore[arg-type]
-        return cur.fetchall() if cur.description else []
+    assert sql(store_url, "SELECT value FROM jido_meta WHERE key = 'schema_version'") == [("99",)]
+    assert sql(store_url, "SELECT run_id, status FROM jido_runs") == [("kept", "succeeded")]

@@ -319,8 +319,8 @@ class Durable:
             if kind is None:
                 raise LookupError(f"runs of kind {row.kind!r} cannot be resumed by this process")
             kind.resume(self.runtime, row, run, relay)
-        except (LookupError, JidoError) as exc:
-            reason = exc.message if isinstance(exc, JidoError) else str(exc)
+        except Exception as exc:  # never leave a claimed run without a driver
+            reason = _why_not_resumable(exc)
             self.store.needs_attention(row.run_id, reason=reason, at=time.time(), owner=self.owner)
             relay.fail(attention_error(row, reason))
         return ref
@@ -393,6 +393,15 @@ class _RemoteCancel:
         if local is not None and local._control is not None:
             local._control.cancel(reason)
         self.durable.store.request_cancel(self.run_id, at=time.time())
+
+
+def _why_not_resumable(exc: Exception) -> str:
+    """The reason a recorded run cannot be resumed, as ``needs_attention`` shows it."""
+    if isinstance(exc, JidoError):
+        return exc.message
+    if isinstance(exc, LookupError) and not isinstance(exc, KeyError):
+        return str(exc)  # the definition's own checks say what changed
+    return f"its recorded definition cannot be read ({type(exc).__name__}: {exc})"
 
 
 def _report_end(call: Call, error: JidoError | None) -> None:
