@@ -175,3 +175,14 @@ def dated(log: str) -> dict[str, Any]:
 
     record(log)
     return {"when": datetime.now(UTC)}
+
+
+@jido.action
+def leaky(log: str) -> dict[str, Any]:
+    """Fails with secrets in its message and details."""
+    record(log)
+    raise jido.ExecutionError(
+        "login failed: password=hunter2 with Bearer abc.def.ghi",
+        details={"api_key": "sk-123", "user": "ada", "note": "token=xyz"},
+        retryable=False,
+    )

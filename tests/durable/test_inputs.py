@@ -240,3 +240,41 @@ def test_a_store_written_by_a_newer_jido_is_refused(store_url: str, log: str) ->
         jido.Runtime(store=store_url)
     assert sql(store_url, "SELECT value FROM jido_meta WHERE key = 'schema_version'") == [("99",)]
     assert sql(store_url, "SELECT run_id, status FROM jido_runs") == [("kept", "succeeded")]
+
+
+def test_recorded_errors_mask_secrets_as_telemetry_does(drt: jido.Runtime, log: str) -> None:
+    with pytest.raises(jido.ExecutionError) as raised:
+        drt.run(da.leaky, {"log": log}, run_id="leaky")
+    assert "hunter2" in raised.value.message  # the caller gets its error as it was
+    with pytest.raises(jido.ExecutionError):
+        Plan().add("x", da.leaky).run({"log": log}, runtime=drt, run_id="leaky-plan")
+    result = (
+        Plan()
+        .add("x", da.leaky)
+        .run({"log": log}, runtime=drt, run_id="leaky-plan-2", fail_fast=False)
+    )
+    again = (
+        Plan()
+        .add("x", da.leaky)
+        .run({"log": log}, runtime=drt, run_id="leaky-plan-2", fail_fast=False)
+    )
+    for run_id in ("leaky", "leaky-plan"):
+        info = drt.runs.get(run_id)
+        assert info is not None
+        assert info.error is not None
+        text = repr(info.error)
+        for secret in ("hunter2", "abc.def.ghi", "sk-123", "xyz"):
+            assert secret not in text, (run_id, text)
+        assert "[REDACTED]" in info.error["message"]
+    with pytest.raises(jido.ExecutionError) as recorded:
+        drt.runs.wait("leaky")
+    assert "hunter2" not in recorded.value.message
+    assert recorded.value.details["user"] == "ada"
+    assert "hunter2" in result.errors["x"].message
+    assert "hunter2" not in again.errors["x"].message
+    info = drt.runs.get("leaky-plan-2")
+    assert info is not None
+    assert "hunter2" not in repr(info.result)
+    history = drt._durable.store.get_history("leaky")
+    assert history is not None
+    assert all("hunter2" not in repr(a.error) for a in history.attempts)

@@ -17,13 +17,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from jido._core.errors import CancelledError, ExecutionError, JidoError, ValidationError
+from jido._observe.redact import MASK, is_secret_key, redact_text
 from jido._store import SINGLE_STEP, RunHistory, Store
-from jido._store.codec import encode
+from jido._store.codec import encode, error_to_json
 
 if TYPE_CHECKING:
     from jido._observe.telemetry import Tracker
 
-__all__ = ["DurableRun", "StepJournal", "is_shutdown"]
+__all__ = ["DurableRun", "StepJournal", "is_shutdown", "stored_error"]
 
 log = logging.getLogger("jido")
 
@@ -119,7 +120,7 @@ class DurableRun:
             status=status,
             at=time.time(),
             result=result,
-            error=error,
+            error=None if error is None else stored_error(error),
             attempt=attempt,
         )
         self.finished = self.finished or done
@@ -193,7 +194,7 @@ class StepJournal:
             self.key,
             attempt,
             at=now,
-            error=error,
+            error=stored_error(error),
             retry_at=None if delay is None else now + delay,
             stopped=error.details.get("stopped"),
             stop=error.details.get("stop"),
@@ -217,3 +218,35 @@ def unstorable(exc: ValidationError) -> JidoError:
         details=dict(exc.details),
         retryable=False,
     )
+
+
+def stored_error(error: BaseException) -> dict[str, Any]:
+    """An error's JSON form as the store keeps it: secrets masked as telemetry masks them.
+
+    Its message (and its causes') has ``key=value`` secrets and credentials masked; values
+    under secret keys in its details are masked. Nothing is truncated.
+    """
+    return _masked(error_to_json(error))
+
+
+def _masked(data: dict[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    out["message"] = redact_text(str(data.get("message", "")), limit=_NO_LIMIT)
+    out["details"] = _mask(data.get("details") or {})
+    cause = data.get("cause")
+    if isinstance(cause, dict):
+        out["cause"] = _masked(cause)
+    return out
+
+
+_NO_LIMIT = 1 << 62
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value, limit=_NO_LIMIT)
+    if isinstance(value, dict):
+        return {k: MASK if is_secret_key(k) else _mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    return value

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from jido._core.errors import JidoError
 from jido._durable.definition import encode_options
-from jido._durable.journal import DurableRun
+from jido._durable.journal import DurableRun, stored_error
 from jido._runtime.runtime import Runtime
-from jido._store.codec import error_from_json, error_to_json
+from jido._store.codec import error_from_json
 from jido._workflow.composite import composite_cancelled, run_step
 from jido._workflow.dag import Scheduler
 from jido._workflow.durable import shape_of, step_entry
@@ -132,7 +132,7 @@ class PlanJob:
     def encode_outcome(self, outcome: PlanResult) -> Any:
         return {
             "results": dict(outcome),
-            "errors": {n: error_to_json(e) for n, e in outcome.errors.items()},
+            "errors": {n: stored_error(e) for n, e in outcome.errors.items()},
             "skipped": list(outcome.skipped),
         }
 
