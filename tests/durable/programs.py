@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +194,16 @@ def ray_driver(
     import jido.engines
 
     env = {"env_vars": {"PYTHONPATH": path}}
-    engine = jido.engines.Ray(address=address, init={"runtime_env": env})
-    with jido.Runtime(name="ray-driver", store=url, lease=lease, engine=engine) as rt:
+    for tries in range(3, 0, -1):  # joining a cluster can time out on a loaded machine
+        try:
+            engine = jido.engines.Ray(address=address, init={"runtime_env": env})
+            rt = jido.Runtime(name="ray-driver", store=url, lease=lease, engine=engine)
+            break
+        except jido.ConfigError:
+            if tries == 1:
+                raise
+            traceback.print_exc()
+    with rt:
         report(ready, pid=os.getpid())
         params = {"value": 0, "log": log, "pause": pause}
         ref = chain_async(long_chain(steps), params, runtime=rt, run_id=run_id, timeout=120)
