@@ -186,3 +186,21 @@ def leaky(log: str) -> dict[str, Any]:
         details={"api_key": "sk-123", "user": "ada", "note": "token=xyz"},
         retryable=False,
     )
+
+
+class Reserve(jido.Action):
+    """Reserves; its compensation (``on_error``) releases. Both write to the execution log."""
+
+    name = "reserve"
+
+    def run(self, params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        record(params["log"])
+        return {"reserved": True}
+
+    def on_error(
+        self, params: dict[str, Any], error: jido.JidoError, context: dict[str, Any]
+    ) -> dict[str, Any]:
+        line = json.dumps({"key": "undo", "run_id": "", "attempt": 0, "pid": os.getpid(), "t": 0})
+        with open(params["log"], "a") as f:
+            f.write(line + "\n")
+        return {"released": True}

@@ -189,8 +189,14 @@ def ray_driver(
     pause: float,
     steps: int,
     ready: str,
+    ray_env: dict[str, str],
 ) -> None:
-    """Drive a durable chain whose steps run on the Ray cluster at ``address``."""
+    """Drive a durable chain whose steps run on the Ray cluster at ``address``.
+
+    ``ray_env``: the ``RAY_*`` settings of the process that started the cluster (its
+    authentication mode among them), as a driver on the cluster's machine would have them.
+    """
+    os.environ.update(ray_env)
     import jido.engines
 
     env = {"env_vars": {"PYTHONPATH": path}}

@@ -44,6 +44,7 @@ def test_a_second_driver_recovers_a_dead_drivers_chain_onto_the_cluster(
         pause=PAUSE,
         steps=STEPS,
         ready=ready,
+        ray_env={k: v for k, v in os.environ.items() if k.startswith("RAY_")},
     )
     wait_for(lambda: os.path.exists(ready), "the first driver joined the cluster", 120, driver)
     wait_for(lambda: len(da.executions(log)) >= 3, "three steps ran on the cluster", 120, driver)

@@ -262,3 +262,21 @@ def test_resume_of_a_run_driven_here_returns_its_handle(drt: jido.Runtime, log: 
     assert drt.runs.resume("here") is ref
     assert ref.result(timeout=30) == {"slept": 0.5}
     assert counts(log) == {"here": 1}
+
+
+def test_a_durable_chain_compensates_and_is_not_resumed_over_undone_steps(
+    drt: jido.Runtime, log: str
+) -> None:
+    with pytest.raises(jido.ExecutionError) as err:
+        chain([da.Reserve, da.broken], {"log": log}, runtime=drt, run_id="saga", compensate=True)
+    saga = err.value.details["saga"]
+    assert [(r["step"], r["status"]) for r in saga] == [(0, "compensated")]
+    assert counts(log) == {"saga/0": 1, "saga/1": 1, "undo": 1}
+    info = drt.runs.get("saga")
+    assert info is not None
+    assert info.status == "failed"
+    assert info.error is not None
+    assert info.error["details"]["saga"][0]["status"] == "compensated"
+    with pytest.raises(jido.ConfigError, match="compensated"):
+        drt.runs.resume("saga")
+    assert counts(log) == {"saga/0": 1, "saga/1": 1, "undo": 1}

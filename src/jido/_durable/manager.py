@@ -295,6 +295,7 @@ class Durable:
         local = self._active.get(run_id)
         if local is not None:  # driven here already: a second driver would run it twice
             return local
+        _check_not_compensated(self.store.get_run(run_id))
         now = time.time()
         row = self.store.claim(run_id, owner=self.owner, now=now, lease_until=now + self.lease)
         if row is None:
@@ -393,6 +394,21 @@ class _RemoteCancel:
         if local is not None and local._control is not None:
             local._control.cancel(reason)
         self.durable.store.request_cancel(self.run_id, at=time.time())
+
+
+def _check_not_compensated(row: RunRow | None) -> None:
+    """A failed run whose saga undid completed steps cannot go on from those steps."""
+    if row is None or row.status != "failed" or not row.error:
+        return
+    saga = (row.error.get("details") or {}).get("saga")
+    if isinstance(saga, list) and any(
+        isinstance(r, dict) and r.get("status") == "compensated" for r in saga
+    ):
+        raise ConfigError(
+            f"run {row.run_id} cannot be resumed: its completed steps were compensated "
+            "(undone) when it failed; start it again under a new run_id",
+            details={"run_id": row.run_id, "status": row.status},
+        )
 
 
 def _why_not_resumable(exc: Exception) -> str:
