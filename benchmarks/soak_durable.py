@@ -32,15 +32,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DURABLE = HERE.parent / "tests" / "durable"
-sys.path[:0] = [str(DURABLE), str(DURABLE.parent)]
-
-import crash  # noqa: E402 (tests/durable is put on the path first)
-from durable_helpers import LEASE  # noqa: E402
-from zygote import Zygote  # noqa: E402
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+sys.path.insert(0, str(TESTS))
 
 import jido  # noqa: E402
+from durable import crash  # noqa: E402 (the tests directory is put on the path first)
+from durable.durable_helpers import LEASE  # noqa: E402
+from durable.zygote import Zygote  # noqa: E402
 
 
 def soak(url: str, count: int, parallel: int, double_every: int, seed: int) -> crash.Tally:

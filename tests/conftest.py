@@ -6,7 +6,6 @@ Tests that break things (abandoned threads, shutdown, killed children) use an is
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,8 +18,6 @@ from actions import Probe
 from pgserver import pg_server, pg_url  # noqa: F401 (the session's Postgres, for every suite)
 
 TESTS = Path(__file__).resolve().parent
-RAY_PATH = os.pathsep.join([str(TESTS), str(TESTS / "durable")])
-"""Where Ray workers find the test actions (the durable suite's are in tests/durable)."""
 
 # The documented built-in defaults (README, "Configuration"), used to undo jido.configure().
 DOCUMENTED_DEFAULTS = {
@@ -95,7 +92,7 @@ def ray_runtime() -> Iterator[jido.Runtime]:
     """A real local Ray cluster (2 CPUs), started once per session and stopped at its end.
 
     Every Ray test uses this cluster (``jido.engines.Ray()`` then joins it); its workers
-    import the test actions by module path, so the tests directories are on their path.
+    import the test actions by module path, so the tests directory is on their path.
     """
     try:
         import ray  # noqa: F401
@@ -105,7 +102,7 @@ def ray_runtime() -> Iterator[jido.Runtime]:
         init={
             "num_cpus": 2,
             "include_dashboard": False,
-            "runtime_env": {"env_vars": {"PYTHONPATH": RAY_PATH}},
+            "runtime_env": {"env_vars": {"PYTHONPATH": str(TESTS)}},
         }
     )
     runtime = jido.Runtime(name="ray-session", engine=engine)

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from durable_helpers import LEASE
-from zygote import Zygote
 
 import jido
+from durable.durable_helpers import LEASE
+from durable.zygote import Zygote
 
 BACKENDS = ["sqlite", "postgres"]
 

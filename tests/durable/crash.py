@@ -29,12 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import durable_actions as da
-import programs
-from durable_helpers import orphaned
-from zygote import Child, Zygote
-
 import jido
+from durable import durable_actions as da
+from durable import programs
+from durable.durable_helpers import orphaned
+from durable.zygote import Child, Zygote
 from jido._store import TERMINAL, RunHistory
 
 PAUSE = 0.03

@@ -2,7 +2,7 @@
 
 A durable run finds its actions by ``module:qualname``, so the child processes that run
 them and the processes that recover them import this module under the same name
-(``durable_actions``: ``tests/durable`` is on their path). Every execution of a step
+(``durable.durable_actions``: ``tests`` is on their path). Every execution of a step
 appends one JSON line to the execution log named by its ``log`` param: counting the lines
 of a step counts how many times it really ran, in whichever process.
 """

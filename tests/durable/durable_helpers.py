@@ -28,7 +28,7 @@ def orphaned(rt: jido.Runtime, run_id: str, timeout: float = 10.0) -> None:
 
 def counts(log: str) -> Counter[str]:
     """How many times each step (by idempotency key) ran, per the execution log."""
-    from durable_actions import executions
+    from durable.durable_actions import executions
 
     return Counter(e["key"] for e in executions(log))
 

@@ -14,9 +14,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import durable_actions as da
-
 import jido
+from durable import durable_actions as da
 from jido.workflow import Plan, chain, chain_async
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import durable_actions as da
 import pytest
-from durable_helpers import LEASE, counts, sql, wait_for
 
 import jido
+from durable import durable_actions as da
+from durable.durable_helpers import LEASE, counts, sql, wait_for
 from jido.workflow import Plan, chain_async
 
 

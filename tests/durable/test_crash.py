@@ -15,11 +15,10 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import crash
-from durable_helpers import LEASE
-from zygote import Zygote
-
 import jido
+from durable import crash
+from durable.durable_helpers import LEASE
+from durable.zygote import Zygote
 
 ROUNDS = int(os.environ.get("JIDO_TEST_KILLS", "25"))
 PARALLEL = 3

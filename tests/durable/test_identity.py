@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import durable_actions as da
 import pytest
-from durable_helpers import LEASE, counts
-from zygote import Zygote
 
 import jido
 import jido.telemetry
+from durable import durable_actions as da
+from durable.durable_helpers import LEASE, counts
+from durable.zygote import Zygote
 from jido.workflow import Plan, achain, chain, chain_async
 
 

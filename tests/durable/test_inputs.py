@@ -14,12 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import durable_actions as da
 import pytest
-from durable_helpers import sql
 
 import jido
 import jido.telemetry
+from durable import durable_actions as da
+from durable.durable_helpers import sql
 from jido.workflow import Plan, chain, chain_async
 
 

@@ -11,8 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
-import durable_actions as da
-from durable_helpers import wait_for
+from durable import durable_actions as da
+from durable.durable_helpers import wait_for
 
 SCRIPT = textwrap.dedent(
     """

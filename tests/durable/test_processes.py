@@ -8,12 +8,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import durable_actions as da
 import pytest
-from durable_helpers import LEASE, counts, orphaned, read_json, store_of, wait_for
-from zygote import Zygote
 
 import jido
+from durable import durable_actions as da
+from durable.durable_helpers import LEASE, counts, orphaned, read_json, store_of, wait_for
+from durable.zygote import Zygote
 
 
 def test_one_run_id_started_by_several_processes_at_once_executes_once(

@@ -11,13 +11,13 @@ import os
 from collections import Counter
 from pathlib import Path
 
-import durable_actions as da
 import pytest
-from durable_helpers import orphaned, wait_for
-from zygote import Zygote
 
 import jido
 import jido.engines
+from durable import durable_actions as da
+from durable.durable_helpers import orphaned, wait_for
+from durable.zygote import Zygote
 
 ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "jido[ray]")')
 
@@ -38,7 +38,7 @@ def test_a_second_driver_recovers_a_dead_drivers_chain_onto_the_cluster(
         url=pg_url,
         lease=1.0,
         address=address,
-        path=os.pathsep.join([str(HERE.parent), str(HERE)]),  # as the session's
+        path=str(HERE.parent),  # as the session's cluster has it
         run_id="on-ray",
         log=log,
         pause=PAUSE,

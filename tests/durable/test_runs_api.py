@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import durable_actions as da
 import pytest
-from durable_helpers import counts, wait_for
 
 import jido
+from durable import durable_actions as da
+from durable.durable_helpers import counts, wait_for
 from jido.workflow import Plan, chain, chain_async
 
 

@@ -8,15 +8,15 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-import durable_actions as da
 import pytest
-from durable_helpers import LEASE, store_of, wait_for
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import jido
 import jido.telemetry
+from durable import durable_actions as da
+from durable.durable_helpers import LEASE, store_of, wait_for
 from jido._core.options import UNSET
 from jido._observe.otel import reset_auto
 from jido._runtime.config import SETTINGS

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import durable_actions as da
 import pytest
-from durable_helpers import LEASE, counts, orphaned, store_of, wait_for
-from zygote import Zygote
 
 import jido
+from durable import durable_actions as da
+from durable.durable_helpers import LEASE, counts, orphaned, store_of, wait_for
+from durable.zygote import Zygote
 from jido.workflow import chain, chain_async
 
 HELD = [da.step, (da.sleepy, {"seconds": 1.5}), da.step]

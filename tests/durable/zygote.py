@@ -4,7 +4,7 @@ Starting a Python process and importing jido takes a second or more on a loaded 
 a fork of this process takes milliseconds, so the crash tests can kill many children.
 The zygote itself starts no thread (forking it is safe): it reads one JSON command per
 line on stdin, ``{"program": name, "out": path, "kwargs": {...}}``, forks a child that
-runs ``programs.<name>(**kwargs)`` with its output in ``out``, and answers
+runs ``durable.programs.<name>(**kwargs)`` with its output in ``out``, and answers
 ``{"pid": pid}``. Children are reaped by the kernel (SIGCHLD ignored), so a test knows a
 child is gone when its pid no longer exists. :class:`Zygote` is the test side.
 """
@@ -27,12 +27,13 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> None:
-    import durable_actions  # noqa: F401 (preloaded for every child)
-    import programs
-
     import jido
     import jido._durable.manager
     import jido._store.sqlite
+    from durable import (
+        durable_actions,  # noqa: F401 (preloaded for every child)
+        programs,
+    )
 
     with contextlib.suppress(ImportError):
         import jido._store.postgres  # noqa: F401
@@ -108,9 +109,7 @@ class Zygote:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(HERE), str(HERE.parent), env.get("PYTHONPATH", "")]
-        )
+        env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")])
         self._lock = threading.Lock()
         self._count = 0
         self.children: list[Child] = []
@@ -158,5 +157,5 @@ class Zygote:
 
 
 if __name__ == "__main__":
-    sys.path[:0] = [str(HERE), str(HERE.parent)]
+    sys.path[0] = str(HERE.parent)  # modules of this suite are durable.<name> everywhere
     main()
