@@ -15,6 +15,7 @@ import pytest
 import jido
 import jido.engines
 from actions import Probe
+from pgserver import pg_server, pg_url  # noqa: F401 (the session's Postgres, for every suite)
 
 TESTS = Path(__file__).resolve().parent
 

@@ -673,5 +673,6 @@ def test_event_fields_and_names() -> None:
         "cancel",
         "compensation.start",
         "compensation.stop",
+        "journal.checkpoint",
         "progress",
     }

@@ -30,6 +30,11 @@ class RunContext:
         max_attempts: the most attempts this run may make.
         deadline: the attempt's deadline on the ``time.monotonic()`` clock, or None.
         context: the context mapping the run was given.
+        idempotency_key: a key that stays the same when this work runs again (a retry,
+            or a durable run resumed after a crash): pass it to a payment or e-mail API
+            as its idempotency key. ``"<run_id>"`` for a single action,
+            ``"<run_id>/<index>"`` for the step at that 0-based index of a chain,
+            ``"<run_id>/<name>"`` for a plan's named step.
 
     Example:
         >>> import jido
@@ -51,6 +56,7 @@ class RunContext:
         "attempt",
         "context",
         "deadline",
+        "idempotency_key",
         "max_attempts",
         "run_id",
     )
@@ -64,6 +70,7 @@ class RunContext:
         deadline: float | None,
         context: dict[Any, Any],
         token: Token | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         self.action = action
         self.run_id = run_id
@@ -74,6 +81,7 @@ class RunContext:
         self._token = token
         self._scope: Any = None
         self._report: ProgressReport | None = None
+        self.idempotency_key = run_id if idempotency_key is None else idempotency_key
 
     def __repr__(self) -> str:
         return (

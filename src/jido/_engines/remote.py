@@ -63,9 +63,15 @@ REPORTER: Callable[[ProgressNote], None] | None = None
 def make_payload(call: Call, rctx: RunContext) -> Payload:
     remaining = None if rctx.deadline is None else rctx.deadline - time.monotonic()
     carrier = rctx._scope.carrier() if rctx._scope is not None else None
-    meta: tuple[Any, ...] = (rctx.run_id, rctx.attempt, rctx.max_attempts, remaining, carrier)
-    if rctx._report is not None:
-        meta = (*meta, True)  # someone listens: send progress back
+    meta = (
+        rctx.run_id,
+        rctx.attempt,
+        rctx.max_attempts,
+        remaining,
+        carrier,
+        rctx.idempotency_key,
+        rctx._report is not None,  # someone listens: send progress back
+    )
     return (call.spec.target, call.params, call.context, meta)
 
 
@@ -166,12 +172,12 @@ def serve(payload: Payload) -> Outcome:
     outcome: Outcome = (False, Stopped("interrupted"))
     try:
         target, params, context, meta = payload
-        run_id, attempt, max_attempts, remaining, carrier = meta[:5]
+        run_id, attempt, max_attempts, remaining, carrier, key, report = meta
         spec = spec_of(target)
         token = Token()
         deadline = None if remaining is None else time.monotonic() + remaining
-        rctx = RunContext(spec.name, run_id, attempt, max_attempts, deadline, context, token)
-        if len(meta) > 5 and REPORTER is not None:
+        rctx = RunContext(spec.name, run_id, attempt, max_attempts, deadline, context, token, key)
+        if report and REPORTER is not None:
             rctx._report = _reporter(REPORTER, run_id)
         if carrier:
             rctx._scope = _scope_from(carrier)

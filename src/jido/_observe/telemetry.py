@@ -47,6 +47,7 @@ EVENTS = (
     "cancel",
     "compensation.start",
     "compensation.stop",
+    "journal.checkpoint",
     "progress",
 )
 """The names of all the events jido emits; ``attach(..., events=...)`` filters on them."""
@@ -59,14 +60,17 @@ class Event:
     Attributes:
         name: one of ``run.start``, ``run.stop``, ``attempt.start``, ``attempt.stop``,
             ``attempt.exception``, ``retry.scheduled``, ``timeout``, ``cancel``,
-            ``compensation.start``, ``compensation.stop``, ``progress``.
+            ``compensation.start``, ``compensation.stop``, ``progress``,
+            ``journal.checkpoint`` (a durable run's journal write: metadata ``op`` and
+            ``step``).
         action: the action's name.
         run_id: the run's id (shared by all its attempts).
         measurements: numbers: ``monotonic_time`` (s, on every event), ``duration``
             (s, on stops), ``delay`` (s, on ``retry.scheduled``), ``progress`` and
             ``total`` (on ``progress``).
         metadata: low-cardinality facts: ``attempt``, ``outcome``, ``error_type``,
-            ``retryable``, ``mode``, ``reason``, ``stopped``, ``stop``, ``timeout``...
+            ``retryable``, ``mode``, ``reason``, ``stopped``, ``stop``, ``timeout``,
+            ``recovered`` (on ``run.start`` of a durable run resumed by another process)...
             With ``include_values=True`` also ``params``/``context`` (start) and
             ``result`` (stop), redacted.
 
@@ -253,6 +257,7 @@ class Tracker:
         "_t0",
         "action",
         "mode",
+        "recovered",
         "run_id",
     )
 
@@ -273,15 +278,20 @@ class Tracker:
         self._log_level = log_level
         self._t0 = time.monotonic()
         self._attempt_t0 = self._t0
+        self.recovered = False
+        """True for a durable run resumed after its process died (``run.start`` says so)."""
 
     # -- run ---------------------------------------------------------------------------------------
     def run_start(self, params: Mapping[str, Any], context: Mapping[Any, Any]) -> None:
         self._log(
             logging.DEBUG, "Starting %s (run %s, mode %s)", self.action, self.run_id, self.mode
         )
-        self._emit(
-            "run.start", {}, {"mode": self.mode}, lambda: {"params": params, "context": context}
-        )
+        meta: dict[str, Any] = {"mode": self.mode}
+        if self.recovered:
+            meta["recovered"] = True
+        self._emit("run.start", {}, meta, lambda: {"params": params, "context": context})
+        if self.recovered and self._otel is not None:
+            self._otel.event("jido.recovered", {})
 
     def run_stop(
         self,
@@ -389,6 +399,14 @@ class Tracker:
         if message is not None:
             meta["message"] = redact_text(message)
         self._emit("progress", measurements, meta)
+
+    # -- durable runs ------------------------------------------------------------------------------
+    def checkpoint(self, op: str, step: str) -> None:
+        """A journal write of a durable run (``op``: ``attempt_started``, ``step_succeeded``...)."""
+        meta = {"op": op, "step": step}
+        self._emit("journal.checkpoint", {}, meta)
+        if self._otel is not None:
+            self._otel.event("jido.checkpoint", meta)
 
     # -- compensation ------------------------------------------------------------------------------
     def compensation_start(self, error: JidoError) -> None:

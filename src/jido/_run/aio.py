@@ -63,7 +63,9 @@ class AsyncRun:
             assert task is not None
             link = self._link = TaskLink(asyncio.get_running_loop(), task)
             parent = call.parent
-            attempt = 0
+            attempt = call.first_attempt - 1
+            if call.resume_delay:  # a resumed run keeps the retry schedule it had
+                await self._wait(link, call.resume_delay, attempt)
             while True:
                 attempt += 1
                 token = self._token = Token()
@@ -140,10 +142,15 @@ class AsyncRun:
         if delay is None:
             compensated = await _compensate(call, error) if compensable(call, error) else None
             raise call.conclude(error, attempt, compensated)
-        if delay and await self._sleep(link, delay):
+        if delay:
+            await self._wait(link, delay, attempt)
+
+    async def _wait(self, link: TaskLink, delay: float, attempt: int) -> None:
+        """Wait before the next attempt; raise the final error if the run is stopped meanwhile."""
+        if await self._sleep(link, delay):
             reason = self._reason or CancelReason.PARENT
-            stopped = call.stop_error(reason, True, "not_started", attempt)
-            raise call.conclude(stopped, attempt, None)
+            stopped = self.call.stop_error(reason, True, "not_started", attempt)
+            raise self.call.conclude(stopped, attempt, None)
 
     async def _sleep(self, link: TaskLink, delay: float) -> bool:
         """Wait out a retry delay; True if the run was cancelled meanwhile."""

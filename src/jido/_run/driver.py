@@ -56,7 +56,7 @@ class EngineRun:
         self.stop_timeout = call.runtime.stop_timeout
         self._lock = threading.Lock()
         self._attempt: _Attempt | None = None
-        self._count = 0
+        self._count = call.first_attempt - 1
         self._delay_timer: Any = None
         self._reason: CancelReason | None = None
         self._finished = False
@@ -64,6 +64,11 @@ class EngineRun:
 
     # -- control ---------------------------------------------------------------------------------
     def start(self) -> None:
+        delay = self.call.resume_delay
+        if delay:  # a resumed run keeps the retry schedule it had
+            with self._lock:
+                self._delay_timer = self.timers.call_later(delay, self._launch)
+            return
         self._launch()
 
     def cancel(self, reason: CancelReason) -> None:

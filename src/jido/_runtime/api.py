@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, Unpack
 
 from jido._run.ref import AsyncRef
-from jido._runtime import runtime as _runtime
+from jido._runtime import default as _defaults
 from jido._runtime.config import RunKwargs
-from jido._runtime.runtime import check_ref, default_runtime
+from jido._runtime.default import default_runtime
+from jido._runtime.runtime import check_ref
 
 __all__ = ["arun", "await_", "cancel", "run", "run_async"]
 
@@ -53,7 +54,7 @@ def run(
         ...     print(e.type, e.details["field"])
         validation_error value
     """
-    runtime = _runtime._default
+    runtime = _defaults._default
     if runtime is None or runtime._closed:
         runtime = default_runtime()
     return runtime.run(action, params, context, run_id=run_id, **options)

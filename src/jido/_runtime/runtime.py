@@ -7,20 +7,19 @@ at interpreter exit; ``jido.Runtime(...)`` instances give isolated pools and lim
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextvars
 import os
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any, Unpack
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Unpack
 
 from jido._action.action import ActionSpec, spec_of
 from jido._core.cancel import CancelReason
 from jido._core.context import _CURRENT
 from jido._core.errors import ConfigError, InvalidAsyncRefError, JidoError, TimeoutError
 from jido._core.normalize import normalize_context
-from jido._core.options import RunOptions, RuntimeSettings, cache_key
+from jido._core.options import UNSET, RunOptions, RuntimeSettings, cache_key
 from jido._core.safe import describe, type_name
 from jido._engines.remote import check_importable
 from jido._engines.threads import ThreadEngine, ThreadPool
@@ -33,8 +32,12 @@ from jido._run.inline import run_inline
 from jido._run.ref import AsyncRef
 from jido._run.timers import Timers
 from jido._runtime.config import SETTINGS, RunKwargs, new_run_id
+from jido._runtime.durable import check_context, check_run_id, open_durable, provided_context
 
-__all__ = ["Runtime", "check_ref", "default_runtime", "shutdown"]
+if TYPE_CHECKING:
+    from jido._durable.runs import Runs
+
+__all__ = ["Runtime", "check_ref", "wait_for"]
 
 
 class Runtime:
@@ -49,9 +52,19 @@ class Runtime:
         start_method: multiprocessing start method for child processes
             (default ``"forkserver"`` where available, else ``"spawn"``).
         defaults: run options for every run on this runtime (over ``jido.configure``).
-        engine: a cluster engine (:class:`jido.engines.Ray`) to send every attempt to;
-            None runs them in-process and in local child processes. The connection is
-            made here: an unreachable cluster raises :class:`~jido.ConfigError`.
+        engine: a cluster engine (``jido.engines.Ray(...)``) that runs every attempt.
+        store: where durable runs are journaled: ``"sqlite:///path/runs.db"`` or
+            ``"postgresql://user@host/db"``; unset: ``jido.configure(store=...)``, then
+            the ``JIDO_STORE`` environment variable; ``None``: no store (runs live in
+            memory only).
+        durability: ``"process"`` (a run survives a crash of its process) or ``"power"``
+            (it survives a power loss: an fsync per checkpoint).
+        lease: seconds after which a durable run whose process stopped renewing it is
+            orphaned (and recoverable by another process).
+        recover: resume the store's orphaned runs when the runtime starts.
+        context: values added to every run's context (a mapping, or a function returning
+            one, called per run): how durable runs get live objects (a database session,
+            a client) in every process, resumed runs included.
 
     Example:
         >>> import jido
@@ -73,6 +86,11 @@ class Runtime:
         start_method: str | None = None,
         defaults: Mapping[str, Any] | None = None,
         engine: Any = None,
+        store: str | None = UNSET,
+        durability: str = "process",
+        lease: float = 10.0,
+        recover: bool = False,
+        context: Mapping[Any, Any] | Callable[[], Mapping[Any, Any]] | None = None,
     ) -> None:
         settings = RuntimeSettings(
             name=name,
@@ -99,8 +117,12 @@ class Runtime:
         self._base_version = -1
         self._merged: dict[Any, RunOptions] = {}
         self._remote: Any = None
+        self._context = check_context(context)
         if engine is not None:
             self._remote = _open_engine(engine)
+        self._durable: Any = open_durable(self, store, durability, lease)
+        if recover:
+            self.recover()
 
     def __repr__(self) -> str:
         return f"<jido.Runtime {self.name!r}{' closed' if self._closed else ''}>"
@@ -128,6 +150,8 @@ class Runtime:
         **options: Unpack[RunKwargs],
     ) -> dict[str, Any]:
         """Run ``action`` and return its result; see :func:`jido.run`."""
+        if self._durable is not None:
+            return wait_for(self._durable.start_action(action, params, context, run_id, options))
         spec, opts = self._resolve(action, options)
         mode = self._mode(spec, opts)
         if mode == "thread" and opts.timeout is None and not opts.retry.total_timeout:
@@ -136,8 +160,8 @@ class Runtime:
         if mode == "inline":
             return run_inline(call)
         if mode == "async":
-            return _wait(self._start_on_loop(call))
-        return _wait(self._start_engine(call))
+            return wait_for(self._start_on_loop(call))
+        return wait_for(self._start_engine(call))
 
     async def arun(
         self,
@@ -149,6 +173,8 @@ class Runtime:
         **options: Unpack[RunKwargs],
     ) -> dict[str, Any]:
         """Run ``action`` inside asyncio, on the caller's loop; see :func:`jido.arun`."""
+        if self._durable is not None:
+            return await self._durable.start_action(action, params, context, run_id, options)  # type: ignore[no-any-return]
         spec, opts = self._resolve(action, options)
         mode = self._mode(spec, opts)
         call = self._prepare(spec, opts, params, context, mode, run_id)
@@ -168,15 +194,35 @@ class Runtime:
         **options: Unpack[RunKwargs],
     ) -> AsyncRef:
         """Start ``action`` and return its handle at once; see :func:`jido.run_async`."""
+        if self._durable is not None:
+            return self._durable.start_action(action, params, context, run_id, options)  # type: ignore[no-any-return]
+        return self._start(action, params, context, run_id, options)
+
+    def _start(
+        self,
+        action: object,
+        params: object,
+        context: object,
+        run_id: str | None,
+        options: Mapping[str, Any],
+        step: Callable[[Call], None] | None = None,
+    ) -> AsyncRef:
+        """Start a run that is not journaled itself (``step`` may make it a composite's step)."""
         try:
             spec, opts = self._resolve(action, options)
             mode = self._mode(spec, opts)
             call = self._prepare(spec, opts, params, context, mode, run_id)
+            if step is not None:
+                step(call)
         except JidoError as exc:
             named = run_id if isinstance(run_id, str) and run_id else new_run_id()
             ref = AsyncRef(_name_of(action), named, self._grace())
             ref._set_error(exc)
             return ref
+        return self._start_call(call, mode)
+
+    def _start_call(self, call: Call, mode: str) -> AsyncRef:
+        """Hand a prepared call to its driver: the event loop, or an engine."""
         if mode == "async":
             try:
                 asyncio.get_running_loop()
@@ -208,6 +254,8 @@ class Runtime:
         for ref in refs:
             if not ref.done() and ref._control is not None:
                 ref._control.cancel(CancelReason.SHUTDOWN)
+        if self._durable is not None:
+            self._durable.close()
         if self._processes is not None:
             self._processes.close()
         if self._remote is not None:
@@ -220,6 +268,32 @@ class Runtime:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def runs(self) -> Runs:
+        """The durable runs in this runtime's store: get, list, wait, cancel, resume, prune.
+
+        Raises:
+            jido.ConfigError: the runtime has no store.
+        """
+        if self._durable is None:
+            raise ConfigError(
+                f"runtime {self.name!r} has no store: create it with jido.Runtime(store=...)"
+            )
+        from jido._durable.runs import Runs
+
+        return Runs(self._durable)
+
+    def recover(self) -> list[AsyncRef]:
+        """Resume every run of the store whose owner's lease expired; their handles.
+
+        Each orphaned run is resumed by exactly one process, even when several recover at
+        once. Completed steps are not run again.
+
+        Raises:
+            jido.ConfigError: the runtime has no store.
+        """
+        return self.runs._durable.recover()
 
     def stats(self) -> dict[str, Any]:
         """Live counts: worker threads, idle, abandoned, runs in flight, child processes."""
@@ -275,16 +349,21 @@ class Runtime:
         context: object,
         mode: str,
         run_id: str | None = None,
+        recovered: bool = False,
     ) -> Call:
         """Normalize and validate (before any attempt); report the start of the run."""
-        run_id = new_run_id() if run_id is None else _check_run_id(run_id)
+        run_id = new_run_id() if run_id is None else check_run_id(run_id)
         tracker = tracker_for(spec, run_id, opts, mode)
+        if tracker is not None and recovered:
+            tracker.recovered = True
         try:
             if mode == "process":
                 check_importable(spec, "isolation='process'")
             instance = spec.make_instance()
             checked = spec.check_params(instance, params)
             values = context.copy() if type(context) is dict else normalize_context(context)
+            if self._context is not None:
+                values = {**provided_context(self._context), **values}
             parent = _CURRENT.get()
             deadline = None
             if opts.retry.total_timeout or (parent is not None and parent.deadline is not None):
@@ -376,21 +455,14 @@ def _as_mapping(value: object) -> Mapping[Any, Any]:
     return value if isinstance(value, Mapping) else {"value": value}
 
 
-def _wait(ref: AsyncRef) -> dict[str, Any]:
+def wait_for(ref: AsyncRef) -> dict[str, Any]:
+    """The run's outcome, waiting in this thread (an interrupt while waiting cancels it)."""
     try:
         return ref.result(timeout=None)
     except BaseException as exc:
         if not ref.done() and not isinstance(exc, JidoError):  # KeyboardInterrupt while waiting
             ref.cancel()
         raise
-
-
-def _check_run_id(run_id: object) -> str:
-    if isinstance(run_id, str) and run_id:
-        return run_id
-    raise ConfigError(
-        f"run_id must be a non-empty string, got {run_id!r}", details={"option": "run_id"}
-    )
 
 
 def _name_of(action: object) -> str:
@@ -409,59 +481,6 @@ def _open_engine(engine: object) -> Any:
     if not callable(opener):
         raise ConfigError(f"engine must be a jido.engines engine, got {describe(engine)}")
     return opener()
-
-
-_default: Runtime | None = None
-_default_lock = threading.Lock()
-
-
-def default_runtime() -> Runtime:
-    """The process-wide runtime used by ``jido.run`` and friends (started on first use).
-
-    It is shut down at interpreter exit, or earlier by :func:`shutdown`; the next run then
-    starts a new one.
-
-    Example:
-        >>> import jido
-        >>> jido.default_runtime() is jido.default_runtime()
-        True
-    """
-    global _default
-    runtime = _default
-    if runtime is not None and not runtime._closed:
-        return runtime
-    with _default_lock:
-        if _default is None or _default._closed:
-            _default = Runtime(name="jido")
-        return _default
-
-
-def shutdown(*, cancel: bool = True, timeout: float = 5.0) -> None:
-    """Shut the default runtime down (a new one starts on the next run).
-
-    Args:
-        cancel: cancel running work (reason ``shutdown``) instead of letting it finish.
-        timeout: how long to wait for running work before giving up on it.
-
-    Example:
-        >>> import jido
-        >>> old = jido.default_runtime()
-        >>> jido.shutdown()
-        >>> jido.default_runtime() is old
-        False
-    """
-    runtime = _default
-    if runtime is not None:
-        runtime.shutdown(cancel=cancel, timeout=timeout)
-
-
-def _after_fork() -> None:
-    global _default
-    _default = None
-
-
-atexit.register(shutdown)
-os.register_at_fork(after_in_child=_after_fork)
 
 
 def check_ref(ref: object) -> AsyncRef:

@@ -7,6 +7,7 @@ nests, times out and cancels like a single action.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -18,10 +19,13 @@ from jido._core.errors import ConfigError, ExecutionError, JidoError, Validation
 from jido._core.normalize import normalize_params
 from jido._core.safe import describe as describe_value
 from jido._core.safe import type_name
+from jido._durable.definition import encode_options
+from jido._durable.journal import DurableRun
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
 from jido._runtime.runtime import Runtime
 from jido._workflow.composite import ChainRunner, How, composite_cancelled, enter, run_step
+from jido._workflow.durable import step_entry
 from jido._workflow.instruction import Instruction, check_options, normalize
 from jido._workflow.saga import Completed, compensate
 
@@ -84,6 +88,7 @@ def chain(
     interrupt_check: InterruptCheck | None = None,
     compensate: bool = False,
     runtime: Runtime | None = None,
+    run_id: str | None = None,
     **opts: Unpack[RunKwargs],
 ) -> dict[str, Any]:
     """Run ``steps`` in order; each step gets the params so far merged with its own.
@@ -104,6 +109,8 @@ def chain(
         compensate: when a step fails, undo the completed steps (their ``on_error``),
             newest first; the outcome is in the error's ``details["saga"]``.
         runtime: the :class:`~jido.Runtime` to run on (default: the default runtime).
+        run_id: names the chain's run; on a runtime with a store it is the durable run's
+            id and idempotency key (a second start with the same id joins the first).
         **opts: run options (``timeout``, ``max_retries``, ...) for every step; a step's
             own options win.
 
@@ -126,7 +133,9 @@ def chain(
         >>> jido.chain([add, (add, {"amount": 10}), double], {"value": 1})
         {'value': 24, 'amount': 10}
     """
-    return _enter("sync", steps, params, context, interrupt_check, compensate, runtime, opts)  # type: ignore[no-any-return]
+    return _enter(  # type: ignore[no-any-return]
+        "sync", steps, params, context, interrupt_check, compensate, runtime, run_id, opts
+    )
 
 
 async def achain(
@@ -137,6 +146,7 @@ async def achain(
     interrupt_check: InterruptCheck | None = None,
     compensate: bool = False,
     runtime: Runtime | None = None,
+    run_id: str | None = None,
     **opts: Unpack[RunKwargs],
 ) -> dict[str, Any]:
     """Like :func:`chain`, awaited inside asyncio; cancelling the task cancels the chain.
@@ -151,7 +161,7 @@ async def achain(
         {'value': 2}
     """
     return await _enter(  # type: ignore[no-any-return]
-        "async", steps, params, context, interrupt_check, compensate, runtime, opts
+        "async", steps, params, context, interrupt_check, compensate, runtime, run_id, opts
     )
 
 
@@ -163,6 +173,7 @@ def chain_async(
     interrupt_check: InterruptCheck | None = None,
     compensate: bool = False,
     runtime: Runtime | None = None,
+    run_id: str | None = None,
     **opts: Unpack[RunKwargs],
 ) -> AsyncRef:
     """Start a chain and return its :class:`~jido.AsyncRef` at once.
@@ -182,7 +193,7 @@ def chain_async(
         {'value': 3}
     """
     return _enter(  # type: ignore[no-any-return]
-        "ref", steps, params, context, interrupt_check, compensate, runtime, opts
+        "ref", steps, params, context, interrupt_check, compensate, runtime, run_id, opts
     )
 
 
@@ -194,6 +205,7 @@ def _enter(
     interrupt_check: object,
     compensate: object,
     runtime: Runtime | None,
+    run_id: str | None,
     opts: Mapping[str, Any],
 ) -> Any:
     return enter(
@@ -201,6 +213,7 @@ def _enter(
         how,
         runtime,
         lambda rt: _job(steps, params, context, interrupt_check, compensate, opts, rt),
+        run_id,
     )
 
 
@@ -213,6 +226,7 @@ class _ChainJob:
     interrupt_check: InterruptCheck | None
     compensate: bool
     runtime: Runtime
+    durable: DurableRun | None = None
 
     def __repr__(self) -> str:  # never params or context (telemetry may show it)
         return f"<chain of {len(self.steps)} steps>"
@@ -220,18 +234,54 @@ class _ChainJob:
     async def execute(self) -> dict[str, Any]:
         acc = self.params
         completed: list[Completed] = []
+        done = self.durable.completed if self.durable is not None else {}
         for index, step in enumerate(self.steps):
             if await self._interrupted(index, step):
                 return ChainInterrupted(acc, index=index, action=step.name)
             params = {**acc, **step.params}
             opts = {**self.opts, **step.opts}
+            key = str(index)
             try:
-                result = await run_step(self.runtime, step.action, params, step.context, opts)
+                result = done[key] if key in done else await self._run(step, params, opts, key)
             except JidoError as error:
                 raise await self._failed(error, index, step, completed) from error
             completed.append(Completed(index, step, params, opts, result))
             acc = {**params, **result}
         return acc
+
+    async def _run(
+        self, step: Instruction, params: dict[str, Any], opts: dict[str, Any], key: str
+    ) -> dict[str, Any]:
+        return await run_step(
+            self.runtime, step.action, params, step.context, opts, key, self.durable
+        )
+
+    # -- durable runs ------------------------------------------------------------------------------
+    def definition(self) -> tuple[dict[str, Any], Any]:
+        """What a durable chain records (every step, by reference) and its fingerprint's shape."""
+        if self.interrupt_check is not None:
+            raise ValidationError(
+                "a durable chain cannot take an interrupt_check (a resumed run could not call "
+                "it); cancel the run instead (rt.runs.cancel(run_id))",
+                details={"option": "interrupt_check"},
+            )
+        steps = [step_entry(step, f"step {i}") for i, step in enumerate(self.steps)]
+        definition = {
+            "steps": steps,
+            "opts": encode_options(self.opts, "chain options"),
+            "compensate": self.compensate,
+        }
+        shape = {
+            "kind": "chain",
+            "steps": [[s["action"], s["version"], s["schema"]] for s in steps],
+        }
+        return definition, shape
+
+    def with_run(self, run: DurableRun) -> _ChainJob:
+        return dataclasses.replace(self, durable=run)
+
+    def encode_outcome(self, outcome: Any) -> Any:
+        return dict(outcome)
 
     async def _interrupted(self, index: int, step: Instruction) -> bool:
         check = self.interrupt_check

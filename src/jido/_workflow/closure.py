@@ -10,7 +10,8 @@ from jido._core.normalize import normalize_context
 from jido._core.safe import describe
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
-from jido._runtime.runtime import Runtime, default_runtime
+from jido._runtime.default import default_runtime
+from jido._runtime.runtime import Runtime
 from jido._workflow.composite import pick_runtime
 from jido._workflow.instruction import check_options
 

@@ -244,6 +244,7 @@ class Plan:
         fail_fast: bool = True,
         compensate: bool = False,
         runtime: Runtime | None = None,
+        run_id: str | None = None,
         **opts: Unpack[RunKwargs],
     ) -> PlanResult:
         """Run the plan and return every step's result.
@@ -261,6 +262,8 @@ class Plan:
             compensate: with ``fail_fast``, undo the completed steps (their
                 ``on_error``, newest first); the outcome is in ``details["saga"]``.
             runtime: the :class:`~jido.Runtime` to run on.
+            run_id: names the plan's run; on a runtime with a store it is the durable run's
+                id and idempotency key (a second start with the same id joins the first).
             **opts: run options for every step; a step's own options win.
 
         Raises:
@@ -269,7 +272,7 @@ class Plan:
                 ``skipped`` and ``results`` (of the completed steps).
         """
         return self._enter(  # type: ignore[no-any-return]
-            "sync", params, max_concurrency, fail_fast, compensate, runtime, opts
+            "sync", params, max_concurrency, fail_fast, compensate, runtime, run_id, opts
         )
 
     async def arun(
@@ -280,6 +283,7 @@ class Plan:
         fail_fast: bool = True,
         compensate: bool = False,
         runtime: Runtime | None = None,
+        run_id: str | None = None,
         **opts: Unpack[RunKwargs],
     ) -> PlanResult:
         """Like :meth:`run`, awaited inside asyncio; cancelling the task cancels the plan.
@@ -293,7 +297,7 @@ class Plan:
             PlanResult({'p': {'pong': True}})
         """
         return await self._enter(  # type: ignore[no-any-return]
-            "async", params, max_concurrency, fail_fast, compensate, runtime, opts
+            "async", params, max_concurrency, fail_fast, compensate, runtime, run_id, opts
         )
 
     def run_async(
@@ -304,6 +308,7 @@ class Plan:
         fail_fast: bool = True,
         compensate: bool = False,
         runtime: Runtime | None = None,
+        run_id: str | None = None,
         **opts: Unpack[RunKwargs],
     ) -> AsyncRef:
         """Start the plan; the :class:`~jido.AsyncRef` delivers the :class:`PlanResult`.
@@ -322,7 +327,7 @@ class Plan:
             PlanResult({'p': {'pong': True}})
         """
         return self._enter(  # type: ignore[no-any-return]
-            "ref", params, max_concurrency, fail_fast, compensate, runtime, opts
+            "ref", params, max_concurrency, fail_fast, compensate, runtime, run_id, opts
         )
 
     # -- internals --------------------------------------------------------------------------------
@@ -334,6 +339,7 @@ class Plan:
         fail_fast: object,
         compensate: object,
         runtime: Runtime | None,
+        run_id: str | None,
         opts: Mapping[str, Any],
     ) -> Any:
         return enter(
@@ -341,6 +347,7 @@ class Plan:
             how,
             runtime,
             lambda rt: self._job(params, max_concurrency, fail_fast, compensate, opts, rt),
+            run_id,
         )
 
     def _with(self, step: PlanStep) -> Plan:

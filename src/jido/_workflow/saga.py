@@ -76,16 +76,16 @@ async def _undo(runtime: Runtime, done: Completed, error: JidoError) -> dict[str
     params = _validated(action, {**done.params, **done.result})
     # the step's options over runtime and global defaults, as the core resolves them
     timeout = runtime._options(done.opts).compensation_timeout or spec.compensation_timeout
-    try:
-        result = await runtime.arun(
+    options = {"timeout": timeout, "max_retries": 0, "total_timeout": None, "isolation": "thread"}
+    try:  # not journaled itself, even on a runtime with a store: it is part of the composite
+        ref = runtime._start(
             runner,
             {"instance": instance, "params": params, "error": error},
             done.instruction.context,
-            timeout=timeout,
-            max_retries=0,
-            total_timeout=None,
-            isolation="thread",
+            None,
+            options,
         )
+        result = await ref
     except JidoError as exc:
         return {**record, "status": "failed", "error": _failure(spec.name, exc, timeout)}
     return {**record, "status": "compensated", "result": result}
