@@ -1,4 +1,4 @@
-"""The ``jido`` command: ``jido demo`` and ``jido run MODULE:ACTION``.
+"""The ``jido`` command: ``jido demo``, ``jido run MODULE:ACTION`` and ``jido runs ...``.
 
 Rendering uses rich (``pip install "jido[cli]"``); it is imported only here.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import jido
 from jido._cli.monitor import Monitor, RunState, Summary
+from jido._cli.runs import add_parser as add_runs_parser
 from jido.telemetry import attached
 
 if TYPE_CHECKING:
@@ -34,6 +36,8 @@ _STYLE = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jido`` console script."""
     args = _parser().parse_args(argv)
+    if os.getcwd() not in sys.path:  # actions named MODULE:NAME import from here, as python -m
+        sys.path.insert(0, os.getcwd())
     try:
         from rich.console import Console
     except ImportError:
@@ -60,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--isolation", choices=("thread", "process"))
     run.add_argument("--repeat", type=int, default=1, help="run it N times concurrently")
     run.set_defaults(command=_run)
+    add_runs_parser(sub)
     return parser
 
 
@@ -141,6 +146,8 @@ def _load(target: str) -> object:
         return resolve(target)
     except ValueError:
         raise SystemExit(f"jido run: expected MODULE:ACTION, got {target!r}") from None
+    except (ImportError, AttributeError) as exc:
+        raise SystemExit(f"jido run: cannot load {target!r}: {exc}") from None
 
 
 # -- live display --------------------------------------------------------------------------------
