@@ -229,10 +229,10 @@ def _watch(console: Console, args: argparse.Namespace) -> int:
     if not 0.01 <= args.interval <= 60:
         raise BadInput(f"--interval: expected 0.01 to 60 seconds, got {args.interval}")
     url = store_url(args)
+    signal.signal(signal.SIGTERM, _interrupt)  # a kill stops it as ctrl-C does
     with opened_store(args) as store:
-        feed = _Feed(store, statuses, args.action, args.limit)
-        signal.signal(signal.SIGTERM, _interrupt)  # a kill stops it as ctrl-C does
         try:
+            feed = _Feed(store, statuses, args.action, args.limit)
             if args.json:
                 _follow_json(feed, args.interval)
             else:
@@ -396,6 +396,14 @@ def _resumed(
 ) -> None:
     from rich.markup import escape
 
+    if status == "needs_attention" and error is not None:
+        reason = escape(str(error.details.get("reason", error.message)))
+        console.print(
+            f"run {escape(run_id)} {styled(status)}: {reason}; fix the cause (the code in this "
+            f"directory), then resume it again: jido runs resume {escape(run_id)}",
+            soft_wrap=True,
+        )
+        return
     console.print(
         f"run {escape(run_id)} {styled(status)}: {reused} step(s) reused from the journal, "
         f"{ran} run here",
