@@ -10,6 +10,7 @@ that a resumed run gets them again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
@@ -98,7 +99,9 @@ def load_action(entry: Mapping[str, Any]) -> tuple[Any, ActionSpec]:
     return target, spec
 
 
+@functools.lru_cache(maxsize=1024)
 def _schema_digest(spec: ActionSpec) -> str:
+    """A digest of the action's params schema (once per spec: a JSON schema costs ~1 ms)."""
     try:
         text = json.dumps(spec.metadata().get("schema"), sort_keys=True, default=str)
     except Exception:  # a schema pydantic cannot describe: compare nothing
