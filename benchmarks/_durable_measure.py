@@ -66,22 +66,29 @@ def postgres() -> Iterator[Postgres]:
 
 
 # -- floors --------------------------------------------------------------------------------------
-def sqlite_floor(path: Path, synchronous: str, journal: str = "WAL", n: int = 2000) -> float:
-    """p50 microseconds of one 200-byte INSERT + COMMIT (the research's floor method)."""
+def sqlite_floor(
+    path: Path, synchronous: str, journal: str = "WAL", n: int = 2000
+) -> tuple[float, float]:
+    """p50 wall and mean CPU microseconds of one 200-byte INSERT + COMMIT.
+
+    The research's floor method (/work/shared/research/next-anchors.md, A.6).
+    """
     db = sqlite3.connect(path, isolation_level=None)
     db.execute(f"PRAGMA journal_mode = {journal}")
     db.execute(f"PRAGMA synchronous = {synchronous}")
     db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)")
     row = "x" * 200
     samples = []
+    cpu = time.process_time()
     for i in range(n):
         started = time.perf_counter()
         db.execute("BEGIN IMMEDIATE")
         db.execute("INSERT INTO t VALUES (?, ?)", (str(i), row))
         db.execute("COMMIT")
         samples.append(time.perf_counter() - started)
+    cpu = time.process_time() - cpu
     db.close()
-    return median(samples) * 1e6
+    return median(samples) * 1e6, cpu / n * 1e6
 
 
 def postgres_floor(url: str, synchronous_commit: str, n: int = 1000) -> float:

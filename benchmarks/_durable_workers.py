@@ -5,6 +5,7 @@ The actions live at module level here so that a durable run records them by refe
 
     python benchmarks/_durable_workers.py dbos URL N REPS      # DBOS: N no-op steps
     python benchmarks/_durable_workers.py orphans URL COUNT    # start COUNT runs, then die
+    python benchmarks/_durable_workers.py probe                # store=None hot paths
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from typing import Any
 
 import jido
+import jido.workflow
 
 BLOCK = {"on": False}
 """Set in the process that must die with its runs in flight: they block until it does."""
@@ -107,6 +109,48 @@ def _all_attempting(store: Any, count: int) -> bool:
     return sum(1 for row in page.items if row.attempts >= 1) >= count
 
 
+# -- store=None probe ---------------------------------------------------------------------------
+def probe(repeats: int = 15) -> dict[str, float]:
+    """The hot paths without a store: best time of ``repeats`` (us), and Python calls per op.
+
+    The best time is the figure least disturbed by other load; the call count (cProfile,
+    everything in this thread) does not depend on load at all. Public API only, so that
+    it runs against any jido tree (``PYTHONPATH=tree/src``).
+    """
+    import cProfile
+    import pstats
+    import timeit
+
+    @jido.action
+    def add(value: int) -> dict:
+        return {"value": value + 1}
+
+    rt = jido.Runtime(name="probe")
+    loop = asyncio.new_event_loop()
+
+    def achain() -> object:
+        coro = jido.workflow.achain([add] * 10, {"value": 0}, runtime=rt, timeout=0)
+        return loop.run_until_complete(coro)
+
+    cases = {
+        "run_t0": (lambda: rt.run(add, {"value": 1}, timeout=0), 5000),
+        "run_thread": (lambda: rt.run(add, {"value": 1}), 1000),
+        "run_async": (lambda: rt.run_async(add, {"value": 1}).result(), 1000),
+        "achain_10": (achain, 100),
+    }
+    out = {}
+    for name, (fn, n) in cases.items():
+        fn()
+        out[name] = min(timeit.repeat(fn, number=n, repeat=repeats)) / n * 1e6
+        if name in ("run_t0", "achain_10"):
+            profile = cProfile.Profile()
+            profile.runcall(timeit.Timer(fn).timeit, number=100)
+            out[f"{name}_calls"] = pstats.Stats(profile).total_calls / 100  # type: ignore[attr-defined]
+    loop.close()
+    rt.shutdown()
+    return out
+
+
 def main(argv: list[str]) -> None:
     """Run one worker command (see the module docstring)."""
     command = argv[1]
@@ -114,6 +158,8 @@ def main(argv: list[str]) -> None:
         print(json.dumps(dbos_worker(argv[2], int(argv[3]), int(argv[4]))))
     elif command == "orphans":
         orphans(argv[2], int(argv[3]))
+    elif command == "probe":
+        print(json.dumps(probe()))
     else:
         raise SystemExit(f"unknown command {command!r}")
 

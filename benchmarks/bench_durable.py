@@ -85,15 +85,17 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def floors(tmp: Path, pg: m.Postgres | None) -> dict[str, float]:
+    normal, normal_cpu = m.sqlite_floor(tmp / "floor-normal.db", "NORMAL")
     out = {
-        "sqlite_normal": m.sqlite_floor(tmp / "floor-normal.db", "NORMAL"),
-        "sqlite_full": m.sqlite_floor(tmp / "floor-full.db", "FULL", n=300),
-        "sqlite_dbos_mode": m.sqlite_floor(tmp / "floor-dbos.db", "FULL", "DELETE", n=300),
+        "sqlite_normal": normal,
+        "sqlite_full": m.sqlite_floor(tmp / "floor-full.db", "FULL", n=300)[0],
+        "sqlite_dbos_mode": m.sqlite_floor(tmp / "floor-dbos.db", "FULL", "DELETE", n=300)[0],
     }
     if pg is not None:
         url = pg.database()
         out["postgres_sync_off"] = m.postgres_floor(url, "off")
         out["postgres_sync_on"] = m.postgres_floor(url, "on", n=300)
+    out["sqlite_normal_cpu"] = normal_cpu
     return out
 
 
@@ -123,6 +125,7 @@ def listing(tmp: Path, pg: m.Postgres | None, count: int) -> dict[str, Any]:
 
 # -- store=None: the core benchmarks against the commit before durable runs ----------------------
 def core(rounds: int) -> dict[str, Any]:
+    """``bench_core.py --quick`` once per tree, and the probe ``rounds`` times, alternated."""
     with tempfile.TemporaryDirectory(prefix="jido-baseline-") as tmp:
         archive = Path(tmp) / "src.tar"
         subprocess.run(
@@ -131,12 +134,30 @@ def core(rounds: int) -> dict[str, Any]:
         with tarfile.open(archive) as tar:
             tar.extractall(Path(tmp) / "tree", filter="data")
         trees = {"this": ROOT, "baseline": Path(tmp) / "tree"}
-        results: dict[str, list[dict[str, Any]]] = {"this": [], "baseline": []}
+        out: dict[str, Any] = {"baseline": BASELINE, "rounds": {}, "probe": {}}
+        for name, tree in trees.items():
+            log(f"bench_core.py --quick: {name}")
+            out["rounds"][name] = [_core_run(tree, Path(tmp) / f"{name}.json")]
         for i in range(rounds):
             for name, tree in trees.items():
-                log(f"core round {i + 1}/{rounds}: {name}")
-                results[name].append(_core_run(tree, Path(tmp) / f"{name}-{i}.json"))
-    return {"baseline": BASELINE, "rounds": results}
+                log(f"probe round {i + 1}/{rounds}: {name}")
+                out["probe"].setdefault(name, []).append(_probe(tree))
+    return out
+
+
+def _probe(tree: Path) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    env.pop("JIDO_STORE", None)
+    done = subprocess.run(
+        [sys.executable, str(HERE / "_durable_workers.py"), "probe"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def _core_run(tree: Path, out: Path) -> dict[str, Any]:
@@ -176,7 +197,7 @@ def main() -> None:
     parser.add_argument("--no-dbos", action="store_true", help="skip DBOS")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--core", action=argparse.BooleanOptionalAction, default=None)
-    parser.add_argument("--core-rounds", type=int, default=2)
+    parser.add_argument("--core-rounds", type=int, default=5, help="probe rounds per tree")
     args = parser.parse_args()
     if args.report:
         print(report(json.loads(Path(args.report).read_text())))
