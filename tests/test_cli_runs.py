@@ -27,7 +27,6 @@ from typing import Any
 import pytest
 
 import jido
-from conftest import wait_until
 from jido._store import open_store
 
 JIDO = Path(sys.executable).parent / "jido"
@@ -77,6 +76,16 @@ finally:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def wait_until(predicate: Any, timeout: float) -> bool:
+    """Poll ``predicate`` until it is truthy or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return bool(predicate())
+        time.sleep(0.01)
+    return True
+
+
 def environ() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "JIDO_STORE"}
     env.update(COLUMNS="200", PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
