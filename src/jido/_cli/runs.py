@@ -215,7 +215,14 @@ class _Feed:
                 else:
                     self.rows.pop(row.run_id, None)
             if len(page.items) < 500:
+                self._trim()
                 return changed
+
+    def _trim(self) -> None:
+        """Forget finished runs that can no longer be on view (a long watch stays small)."""
+        if len(self.rows) > 4 * self.limit:
+            keep = {r.run_id for r in self.visible()}
+            self.rows = {k: r for k, r in self.rows.items() if k in keep or r.status in ACTIVE}
 
     def visible(self) -> list[RunRow]:
         """Active runs first (newest first), then the most recently changed others."""
