@@ -10,8 +10,6 @@ import argparse
 import importlib
 import json
 import math
-import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -80,13 +78,10 @@ def parse_object(option: str, text: str) -> dict[str, Any]:
 
 
 def load_action(target: str) -> object:
-    """The action ``MODULE:ACTION`` names, imported as ``python -m`` would (cwd first)."""
+    """The action ``MODULE:ACTION`` names (``main`` puts the current directory on the path)."""
     module_name, _, qualname = target.partition(":")
     if not module_name or not qualname:
         raise UsageError(f"expected MODULE:ACTION (e.g. myapp.actions:send_email), got {target!r}")
-    here = os.getcwd()
-    if here not in sys.path and "" not in sys.path:
-        sys.path.insert(0, here)
     found: Any = _import(module_name)
     for part in qualname.split("."):
         try:

@@ -1,4 +1,4 @@
-"""The ``jido`` command: ``jido demo`` and ``jido run MODULE:ACTION``.
+"""The ``jido`` command: ``jido demo``, ``jido run MODULE:ACTION`` and ``jido runs ...``.
 
 Bad input (arguments, JSON, a module or action that cannot be found) is one line on
 stderr and exit code 2; an action that fails prints its error as JSON and exits 1.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import jido
 from jido._cli.args import UsageError, count, load_action, parse_object, seconds, version
 from jido._cli.monitor import Monitor, RunState, Summary
+from jido._cli.runs import add_parser as add_runs_parser
 from jido.telemetry import attached
 
 if TYPE_CHECKING:
@@ -42,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         jido 0.1.0
     """
     args = _parser().parse_args(argv)
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:  # MODULE:NAME imports from here (python -m)
+        sys.path.insert(0, here)
     if getattr(args, "plain_command", None) is not None:  # needs no rich (jido mcp serve)
         return int(args.plain_command(args))
     try:
@@ -89,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     from jido._mcp.cli import add_parser as add_mcp_parser
 
     add_mcp_parser(sub)
+    add_runs_parser(sub)
     return parser
 
 

@@ -73,7 +73,7 @@ class RunInfo:
 
 @dataclass(frozen=True, slots=True)
 class RunPage:
-    """One page of :meth:`Runs.list`: ``items`` newest first, ``cursor`` None on the last page."""
+    """One page of ``rt.runs.list()``: ``items`` newest first, ``cursor`` None on the last page."""
 
     items: tuple[RunInfo, ...]
     cursor: str | None

@@ -26,10 +26,12 @@ META = (
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
 SELECT_RUN = f"SELECT {RUN_COLUMNS} FROM jido_runs WHERE run_id = %s"
-ATTEMPTS = (
-    f"SELECT {ATTEMPT_COLUMNS} FROM jido_attempts WHERE run_id = %s "
-    "ORDER BY started_at, step_key, attempt"
-)
+HISTORY = f"""SELECT {RUN_COLUMNS}, (
+    SELECT json_agg(json_build_array({ATTEMPT_COLUMNS}) ORDER BY started_at, step_key, attempt)
+    FROM jido_attempts WHERE jido_attempts.run_id = jido_runs.run_id)
+FROM jido_runs WHERE run_id = %s"""
+"""A run and its attempts (as a JSON array of rows) in one statement: one round trip, one
+snapshot (a resume reads one per run it recovers)."""
 START = f"""WITH ins AS (
     INSERT INTO jido_runs (run_id, seq, kind, action, status, definition, fingerprint, params,
         context, owner, lease_until, created_at, started_at, updated_at)

@@ -279,12 +279,10 @@ class PostgresStore:
         return run_row(rows[0]) if rows else None
 
     def get_history(self, run_id: str) -> RunHistory | None:
-        with self._conn() as conn, conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            run = conn.execute(q.SELECT_RUN, (run_id,)).fetchone()
-            if run is None:
-                return None
-            return history(run_row(run), conn.execute(q.ATTEMPTS, (run_id,)).fetchall())
+        rows = self._all(q.HISTORY, (run_id,))
+        if not rows:
+            return None
+        return history(run_row(rows[0][:-1]), rows[0][-1] or ())
 
     def list_runs(
         self,
