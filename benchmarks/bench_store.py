@@ -141,6 +141,25 @@ class Ops:
             ids.append(run_id)
         return ids
 
+    def chained_steps(self, n: int) -> float:
+        """n completed steps of 10-step chains: each success starts the next step."""
+        s, at = self.store, time.time()
+        runs = []
+        for _ in range(max(1, n // 10)):
+            self.serial += 1
+            run_id = f"c{self.serial}"
+            new = NewRun(run_id, "chain", "bench.chain", {"steps": 10}, "fp", {"n": 1}, {}, at)
+            s.start_run(new, owner="bench", lease_until=at + 600, attempt=("0", 1))
+            runs.append(run_id)
+        t = time.perf_counter()
+        for i in range(n):
+            k = i % 10
+            nxt = [(str(k + 1), 1)] if k < 9 else []
+            s.step_succeeded(
+                runs[i // 10], str(k), 1, at=at, result=RESULT, owner="bench", start_next=nxt
+            )
+        return time.perf_counter() - t
+
     def steps(self, n: int) -> float:
         """n completed steps (attempt start + success), 10 per run."""
         runs = self._runs(max(1, n // 10))
@@ -234,7 +253,8 @@ def hot_path(store: Store, floor: Timer, n: int, count: int) -> dict[str, Any]:
     ops = Ops(store)
     timers: dict[str, Timer] = {
         "floor": floor,
-        "step": ops.steps,
+        "step (chained: success starts the next)": ops.chained_steps,
+        "step (attempt_started + step_succeeded)": ops.steps,
         "attempt_started": ops.attempt_started,
         "step_succeeded": lambda k: ops.steps(k) - ops.attempt_started(k),
         "attempt_failed": ops.attempt_failed,

@@ -341,7 +341,7 @@ class PostgresStore:
         return f"{xmin - 1}:{2**63 - 1}"
 
     def counts(self) -> dict[Status, int]:
-        found = dict(self._all("SELECT status, COUNT(*) FROM jido_runs GROUP BY status"))
+        found = dict(self._all("SELECT status, SUM(n) FROM jido_counts GROUP BY status"))
         return {s: int(found.get(s, 0)) for s in STATUSES}
 
     # --- maintenance ----------------------------------------------------------------------

@@ -58,10 +58,57 @@ def _tables(real: str, bigint: str, boolean: str, extra: str, clustered: str) ->
     )
 
 
+_STATUSES = "'queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled', 'needs_attention'"
 _LISTING = (
     "CREATE INDEX jido_runs_created ON jido_runs (created_at, run_id)",
     "CREATE INDEX jido_runs_status ON jido_runs (status, created_at, run_id)",
     "CREATE INDEX jido_runs_action ON jido_runs (action, created_at, run_id)",
+)
+_RECOUNT = (
+    "UPDATE jido_counts SET n = (SELECT COUNT(*) FROM jido_runs r "
+    "WHERE r.status = jido_counts.status) WHERE shard = 0"
+)
+# Runs per status, kept by triggers so that counts() reads a few rows. On Postgres each
+# backend adds to its own shard (pid % 16), so that concurrent writers rarely wait on a row.
+_SQLITE_COUNTS = (
+    "CREATE TABLE jido_counts (status TEXT NOT NULL, shard INTEGER NOT NULL, "
+    "n INTEGER NOT NULL, PRIMARY KEY (status, shard)) WITHOUT ROWID",
+    "INSERT INTO jido_counts (status, shard, n) SELECT value, 0, 0 FROM json_each("
+    f"'[{_STATUSES.replace(chr(39), chr(34))}]')",
+    _RECOUNT,
+    "CREATE TRIGGER jido_runs_count_insert AFTER INSERT ON jido_runs BEGIN "
+    "UPDATE jido_counts SET n = n + 1 WHERE status = NEW.status AND shard = 0; END",
+    "CREATE TRIGGER jido_runs_count_delete AFTER DELETE ON jido_runs BEGIN "
+    "UPDATE jido_counts SET n = n - 1 WHERE status = OLD.status AND shard = 0; END",
+    "CREATE TRIGGER jido_runs_count_update AFTER UPDATE OF status ON jido_runs "
+    "WHEN OLD.status <> NEW.status BEGIN "
+    "UPDATE jido_counts SET n = n - 1 WHERE status = OLD.status AND shard = 0; "
+    "UPDATE jido_counts SET n = n + 1 WHERE status = NEW.status AND shard = 0; END",
+)
+_POSTGRES_COUNTS = (
+    "CREATE TABLE jido_counts (status TEXT NOT NULL, shard INTEGER NOT NULL, "
+    "n BIGINT NOT NULL, PRIMARY KEY (status, shard))",
+    "INSERT INTO jido_counts (status, shard, n) SELECT s, g, 0 "
+    f"FROM unnest(ARRAY[{_STATUSES}]) AS s, generate_series(0, 15) AS g",
+    _RECOUNT,
+    """CREATE FUNCTION jido_count() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP <> 'INSERT' THEN
+            UPDATE jido_counts SET n = n - 1
+            WHERE status = OLD.status AND shard = pg_backend_pid() % 16;
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            UPDATE jido_counts SET n = n + 1
+            WHERE status = NEW.status AND shard = pg_backend_pid() % 16;
+        END IF;
+        RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER jido_runs_count_insert AFTER INSERT ON jido_runs "
+    "FOR EACH ROW EXECUTE FUNCTION jido_count()",
+    "CREATE TRIGGER jido_runs_count_delete AFTER DELETE ON jido_runs "
+    "FOR EACH ROW EXECUTE FUNCTION jido_count()",
+    "CREATE TRIGGER jido_runs_count_update AFTER UPDATE OF status ON jido_runs "
+    "FOR EACH ROW WHEN (OLD.status <> NEW.status) EXECUTE FUNCTION jido_count()",
 )
 
 _SQLITE_V1 = (
@@ -81,8 +128,8 @@ _POSTGRES_V1 = (
 )
 
 MIGRATIONS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "sqlite": (_SQLITE_V1, _LISTING),
-    "postgresql": (_POSTGRES_V1, _LISTING),
+    "sqlite": (_SQLITE_V1, (*_LISTING, *_SQLITE_COUNTS)),
+    "postgresql": (_POSTGRES_V1, (*_LISTING, *_POSTGRES_COUNTS)),
 }
 """Per dialect, migration ``n`` (1-based) as its statements."""
 

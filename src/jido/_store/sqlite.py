@@ -354,7 +354,7 @@ class SQLiteStore:
         return str(self._read("SELECT COALESCE(MAX(seq), 0) FROM jido_runs")[0][0])
 
     def counts(self) -> dict[Status, int]:
-        found = dict(self._read("SELECT status, COUNT(*) FROM jido_runs GROUP BY status"))
+        found = dict(self._read("SELECT status, SUM(n) FROM jido_counts GROUP BY status"))
         return {s: int(found.get(s, 0)) for s in STATUSES}
 
     # --- maintenance ----------------------------------------------------------------------
@@ -422,6 +422,7 @@ def _connect(path: str, durability: Durability, where: str) -> sqlite3.Connectio
     try:
         db.execute("PRAGMA journal_mode = WAL").fetchone()
         db.execute(f"PRAGMA synchronous = {'FULL' if durability == 'power' else 'NORMAL'}")
+        db.execute("PRAGMA cache_size = -32768")  # up to 32 MiB of pages: listing stays warm
     except sqlite3.DatabaseError as exc:
         db.close()
         raise ConfigError(f"{where} is not a jido store or is damaged: {exc}") from None
