@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sqlite3
 import statistics
 import sys
@@ -399,6 +400,7 @@ def main() -> None:
     args = parser.parse_args()
     count = 3 if args.quick else 9
     big = args.runs or (100_000 if args.quick else 1_000_000)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the server
     root = Path(tempfile.mkdtemp(prefix="jido-bench-"))
     report: dict[str, Any] = {"hot": {}, "big": {}, "claim_ms": {}, "runs": big}
     pg = Postgres(root / "pg")
@@ -409,12 +411,14 @@ def main() -> None:
             floor = sqlite_floor(root / f"floor-{durability}.db", durability)
             report["hot"][f"sqlite/{durability}"] = hot_path(store, floor, n, count)
             store.close()
+            progress("hot", f"sqlite/{durability}", report["hot"][f"sqlite/{durability}"])
         for durability, n in (("process", 300), ("power", 100)):
             url = pg.database(f"hot_{durability}")
             store = open_store(url, durability)  # type: ignore[arg-type]
             floor = pg_floor(url, durability)
             report["hot"][f"postgres/{durability}"] = hot_path(store, floor, n, count)
             store.close()
+            progress("hot", f"postgres/{durability}", report["hot"][f"postgres/{durability}"])
         for name, url, fill in (
             ("sqlite", f"sqlite:///{root / 'big.db'}", fill_sqlite),
             ("postgres", pg.database("big"), fill_postgres),
@@ -426,12 +430,18 @@ def main() -> None:
             report["big"][name] = big_reads(store, 5 if args.quick else 15)
             report["claim_ms"][name] = claim_1000(store, 3)
             store.close()
+            progress("big", name, report["big"][name])
     finally:
         pg.stop()
         shutil.rmtree(root, ignore_errors=True)
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
+
+
+def progress(section: str, name: str, values: dict[str, Any]) -> None:
+    """One line per finished section (stderr), so that a long run shows where it is."""
+    print(f"[{section}] {name}: {json.dumps(values)}", file=sys.stderr, flush=True)
 
 
 def print_report(report: dict[str, Any]) -> None:

@@ -233,31 +233,9 @@ class PostgresStore:
         error: ErrorLike | None = None,
         attempt: tuple[str, int] | None = None,
     ) -> bool:
-        (st, res, err, _, _, _, _), ended = finish_args(
-            run_id, owner, status, at, result, error, attempt
-        )
-        key, number = attempt if attempt is not None else (None, None)
-        outcome = ended[3] if ended is not None else None
-        args = (
-            st,
-            res,
-            err,
-            at,
-            at,
-            run_id,
-            owner,
-            key,
-            number,
-            outcome,
-            at,
-            at,
-            res,
-            err,
-            key is not None,
-            at,
-            key,
-            number,
-        )
+        run_args, ended = finish_args(run_id, owner, status, at, result, error, attempt)
+        closing = ended[1:8] if ended is not None else (None,) * 7  # key ... error
+        args = (*run_args, *closing, ended is not None, at, *(attempt or (None, None)))
         return self._count(q.FINISH, args) > 0
 
     def needs_attention(

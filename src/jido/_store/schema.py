@@ -85,32 +85,44 @@ _SQLITE_COUNTS = (
     "UPDATE jido_counts SET n = n - 1 WHERE status = OLD.status AND shard = 0; "
     "UPDATE jido_counts SET n = n + 1 WHERE status = NEW.status AND shard = 0; END",
 )
+_PG_SHARD = "pg_backend_pid() % 16"
 _POSTGRES_COUNTS = (
     "CREATE TABLE jido_counts (status TEXT NOT NULL, shard INTEGER NOT NULL, "
     "n BIGINT NOT NULL, PRIMARY KEY (status, shard))",
     "INSERT INTO jido_counts (status, shard, n) SELECT s, g, 0 "
     f"FROM unnest(ARRAY[{_STATUSES}]) AS s, generate_series(0, 15) AS g",
     _RECOUNT,
-    """CREATE FUNCTION jido_count() RETURNS trigger LANGUAGE plpgsql AS $$
+    # inserts and deletes (bulk loads, pruning) are counted once per statement: updating one
+    # counter row per row in a transaction would walk an ever longer version chain
+    f"""CREATE FUNCTION jido_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP <> 'INSERT' THEN
-            UPDATE jido_counts SET n = n - 1
-            WHERE status = OLD.status AND shard = pg_backend_pid() % 16;
-        END IF;
-        IF TG_OP <> 'DELETE' THEN
-            UPDATE jido_counts SET n = n + 1
-            WHERE status = NEW.status AND shard = pg_backend_pid() % 16;
-        END IF;
+        UPDATE jido_counts c SET n = c.n + d.k
+        FROM (SELECT status, count(*) AS k FROM jido_inserted GROUP BY status) d
+        WHERE c.status = d.status AND c.shard = {_PG_SHARD};
+        RETURN NULL;
+    END $$""",
+    f"""CREATE FUNCTION jido_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE jido_counts c SET n = c.n - d.k
+        FROM (SELECT status, count(*) AS k FROM jido_deleted GROUP BY status) d
+        WHERE c.status = d.status AND c.shard = {_PG_SHARD};
+        RETURN NULL;
+    END $$""",
+    f"""CREATE FUNCTION jido_count_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE jido_counts SET n = n - 1 WHERE status = OLD.status AND shard = {_PG_SHARD};
+        UPDATE jido_counts SET n = n + 1 WHERE status = NEW.status AND shard = {_PG_SHARD};
         RETURN NULL;
     END $$""",
     "CREATE TRIGGER jido_runs_count_insert AFTER INSERT ON jido_runs "
-    "FOR EACH ROW EXECUTE FUNCTION jido_count()",
+    "REFERENCING NEW TABLE AS jido_inserted "
+    "FOR EACH STATEMENT EXECUTE FUNCTION jido_count_inserted()",
     "CREATE TRIGGER jido_runs_count_delete AFTER DELETE ON jido_runs "
-    "FOR EACH ROW EXECUTE FUNCTION jido_count()",
+    "REFERENCING OLD TABLE AS jido_deleted "
+    "FOR EACH STATEMENT EXECUTE FUNCTION jido_count_deleted()",
     "CREATE TRIGGER jido_runs_count_update AFTER UPDATE OF status ON jido_runs "
-    "FOR EACH ROW WHEN (OLD.status <> NEW.status) EXECUTE FUNCTION jido_count()",
+    "FOR EACH ROW WHEN (OLD.status <> NEW.status) EXECUTE FUNCTION jido_count_moved()",
 )
-
 _SQLITE_V1 = (
     *_tables("REAL", "INTEGER", "INTEGER", "", " WITHOUT ROWID"),
     "CREATE UNIQUE INDEX jido_runs_seq ON jido_runs (seq)",
