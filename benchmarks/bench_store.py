@@ -47,6 +47,24 @@ PAD = "x" * 200
 RESULT = {"ok": True, "pad": "y" * 180}
 ACTIONS = [f"svc{i}.action" for i in range(20)]
 Timer = Callable[[int], float]  # runs n operations, returns the elapsed seconds
+LAST_CPU = 0.0  # CPU seconds of this process in the timed part of the last operation
+
+
+class Span:
+    """The timed part of an operation: wall seconds returned, CPU seconds in ``LAST_CPU``.
+
+    On a shared machine the wall clock also counts the time spent waiting for a core; the
+    process's CPU time (user + system, the system calls of SQLite's I/O included) does not.
+    """
+
+    def __init__(self) -> None:
+        self.wall = time.perf_counter()
+        self.cpu = time.process_time()
+
+    def done(self) -> float:
+        global LAST_CPU
+        LAST_CPU = time.process_time() - self.cpu
+        return time.perf_counter() - self.wall
 
 
 # --- servers and floors --------------------------------------------------------------------
@@ -96,12 +114,12 @@ def sqlite_floor(path: Path, durability: str) -> Timer:
     db.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT)")
 
     def run(n: int) -> float:
-        t = time.perf_counter()
+        t = Span()
         for _ in range(n):
             db.execute("BEGIN")
             db.execute("INSERT INTO t (body) VALUES (?)", (PAD,))
             db.execute("COMMIT")
-        return time.perf_counter() - t
+        return t.done()
 
     return run
 
@@ -113,10 +131,10 @@ def pg_floor(url: str, durability: str) -> Timer:
     conn.execute("CREATE TABLE IF NOT EXISTS t (id BIGSERIAL PRIMARY KEY, body TEXT)")
 
     def run(n: int) -> float:
-        t = time.perf_counter()
+        t = Span()
         for _ in range(n):
             conn.execute("INSERT INTO t (body) VALUES (%s)", (PAD,))
-        return time.perf_counter() - t
+        return t.done()
 
     return run
 
@@ -152,39 +170,50 @@ class Ops:
             new = NewRun(run_id, "chain", "bench.chain", {"steps": 10}, "fp", {"n": 1}, {}, at)
             s.start_run(new, owner="bench", lease_until=at + 600, attempt=("0", 1))
             runs.append(run_id)
-        t = time.perf_counter()
+        t = Span()
         for i in range(n):
             k = i % 10
             nxt = [(str(k + 1), 1)] if k < 9 else []
             s.step_succeeded(
                 runs[i // 10], str(k), 1, at=at, result=RESULT, owner="bench", start_next=nxt
             )
-        return time.perf_counter() - t
+        return t.done()
 
     def steps(self, n: int) -> float:
         """n completed steps (attempt start + success), 10 per run."""
         runs = self._runs(max(1, n // 10))
         s, at = self.store, time.time()
-        t = time.perf_counter()
+        t = Span()
         for i in range(n):
             run_id, key = runs[i // 10], str(i % 10)
             s.attempt_started(run_id, key, 1, at=at, owner="bench")
             s.step_succeeded(run_id, key, 1, at=at, result=RESULT, owner="bench")
-        return time.perf_counter() - t
+        return t.done()
 
     def attempt_started(self, n: int) -> float:
         runs = self._runs(max(1, n // 10))
         s, at = self.store, time.time()
-        t = time.perf_counter()
+        t = Span()
         for i in range(n):
             s.attempt_started(runs[i // 10], str(i % 10), 1, at=at, owner="bench")
-        return time.perf_counter() - t
+        return t.done()
+
+    def step_succeeded(self, n: int) -> float:
+        """n step successes of attempts started beforehand (not timed)."""
+        runs = self._runs(max(1, n // 10))
+        s, at = self.store, time.time()
+        for i in range(n):
+            s.attempt_started(runs[i // 10], str(i % 10), 1, at=at, owner="bench")
+        t = Span()
+        for i in range(n):
+            s.step_succeeded(runs[i // 10], str(i % 10), 1, at=at, result=RESULT, owner="bench")
+        return t.done()
 
     def attempt_failed(self, n: int) -> float:
         runs = self._runs(max(1, n // 10))
         s, at = self.store, time.time()
         err = {"type": "timeout", "message": "attempt timed out", "details": {"stopped": True}}
-        t = time.perf_counter()
+        t = Span()
         for i in range(n):
             s.attempt_failed(
                 runs[i // 10],
@@ -197,34 +226,34 @@ class Ops:
                 stop="interrupted",
                 owner="bench",
             )
-        return time.perf_counter() - t
+        return t.done()
 
     def start_run(self, n: int) -> float:
-        t = time.perf_counter()
+        t = Span()
         self._runs(n)
-        return time.perf_counter() - t
+        return t.done()
 
     def single_action_run(self, n: int) -> float:
         """A whole durable single-action run: start, attempt start, finish with its result."""
         s = self.store
-        t = time.perf_counter()
+        t = Span()
         for run_id in self._runs(n):
             at = time.time()
             s.attempt_started(run_id, "", 1, at=at, owner="bench")
             s.finish_run(
                 run_id, owner="bench", status="succeeded", at=at, result=RESULT, attempt=("", 1)
             )
-        return time.perf_counter() - t
+        return t.done()
 
     def restart_existing(self, n: int) -> float:
         """Starting a run_id that exists (the idempotent path: returns the recorded row)."""
         (run_id,) = self._runs(1)
         new = NewRun(run_id, "chain", "bench.chain", {}, "fp", {}, {}, time.time())
         s = self.store
-        t = time.perf_counter()
+        t = Span()
         for _ in range(n):
             s.start_run(new, owner="other", lease_until=0.0)
-        return time.perf_counter() - t
+        return t.done()
 
     def get_history(self, n: int) -> float:
         (run_id,) = self._runs(1)
@@ -233,21 +262,26 @@ class Ops:
             self.store.step_succeeded(
                 run_id, str(k), 1, at=time.time(), result=RESULT, owner="bench"
             )
-        t = time.perf_counter()
+        t = Span()
         for _ in range(n):
             self.store.get_history(run_id)
-        return time.perf_counter() - t
+        return t.done()
 
 
-def rounds(timers: dict[str, Timer], n: dict[str, int], count: int) -> dict[str, list[float]]:
-    """Per-operation microseconds, one value per round; timers interleaved in each round."""
+Rounds = dict[str, list[float]]
+
+
+def rounds(timers: dict[str, Timer], n: dict[str, int], count: int) -> tuple[Rounds, Rounds]:
+    """Per-operation wall and CPU microseconds, one value per round, timers interleaved."""
     for name, fn in timers.items():  # warm-up (statement caches, prepared statements)
         fn(max(1, n[name] // 5))
-    out: dict[str, list[float]] = {name: [] for name in timers}
+    wall: Rounds = {name: [] for name in timers}
+    cpu: Rounds = {name: [] for name in timers}
     for _ in range(count):
         for name, fn in timers.items():
-            out[name].append(fn(n[name]) / n[name] * 1e6)
-    return out
+            wall[name].append(fn(n[name]) / n[name] * 1e6)
+            cpu[name].append(LAST_CPU / n[name] * 1e6)
+    return wall, cpu
 
 
 def hot_path(store: Store, floor: Timer, n: int, count: int) -> dict[str, Any]:
@@ -257,24 +291,24 @@ def hot_path(store: Store, floor: Timer, n: int, count: int) -> dict[str, Any]:
         "step (chained: success starts the next)": ops.chained_steps,
         "step (attempt_started + step_succeeded)": ops.steps,
         "attempt_started": ops.attempt_started,
-        "step_succeeded": lambda k: ops.steps(k) - ops.attempt_started(k),
+        "step_succeeded": ops.step_succeeded,
         "attempt_failed": ops.attempt_failed,
         "start_run": ops.start_run,
         "single-action run": ops.single_action_run,
         "start of an existing run_id": ops.restart_existing,
         "get_history (10 steps)": ops.get_history,
     }
-    sizes = dict.fromkeys(timers, n)
-    sizes["step_succeeded"] = max(10, n // 2)
-    per_round = rounds(timers, sizes, count)
-    floor_us = per_round["floor"]
+    per_round, cpu_round = rounds(timers, dict.fromkeys(timers, n), count)
+    floor_us, floor_cpu = per_round["floor"], cpu_round["floor"]
     result: dict[str, Any] = {}
     for name, values in per_round.items():
-        ratios = [v / f for v, f in zip(values, floor_us, strict=True)]
+        cpu = cpu_round[name]
         result[name] = {
             "us": statistics.median(values),
             "min_us": min(values),
-            "ratio": statistics.median(ratios),
+            "ratio": statistics.median([v / f for v, f in zip(values, floor_us, strict=True)]),
+            "cpu_us": statistics.median(cpu),
+            "cpu_ratio": statistics.median([v / f for v, f in zip(cpu, floor_cpu, strict=True)]),
         }
     return result
 
@@ -447,10 +481,18 @@ def progress(section: str, name: str, values: dict[str, Any]) -> None:
 def print_report(report: dict[str, Any]) -> None:
     hot = report["hot"]
     modes = list(hot)
+    print("\nWall clock, median over rounds (ratio: median of per-round ratios to the floor):")
     print("\n| operation | " + " | ".join(f"{m} us | x floor" for m in modes) + " |")
     print("|---|" + "---:|---:|" * len(modes))
     for op in hot[modes[0]]:
         cells = [f"{hot[m][op]['us']:.1f} | {hot[m][op]['ratio']:.2f}x" for m in modes]
+        print(f"| {op} | " + " | ".join(cells) + " |")
+    local = [m for m in modes if m.startswith("sqlite")]
+    print("\nCPU time of the process (SQLite: all of the work, its I/O system calls included):")
+    print("\n| operation | " + " | ".join(f"{m} cpu us | x floor" for m in local) + " |")
+    print("|---|" + "---:|---:|" * len(local))
+    for op in hot[local[0]]:
+        cells = [f"{hot[m][op]['cpu_us']:.1f} | {hot[m][op]['cpu_ratio']:.2f}x" for m in local]
         print(f"| {op} | " + " | ".join(cells) + " |")
     print(f"\nWith {report['runs']:,} runs in the store (ms, median):\n")
     names = [k for k in report["big"] if not k.endswith(" s")]

@@ -347,7 +347,10 @@ def _filters(
 ) -> tuple[str, list[Any]]:
     conds: list[str] = []
     args: list[Any] = []
-    if statuses:
+    if len(statuses) == 1:  # "=" lets an index give the rows in order
+        conds.append("status = %s")
+        args.append(statuses[0])
+    elif statuses:
         conds.append("status = ANY(%s)")
         args.append(list(statuses))
     if action is not None:

@@ -63,6 +63,7 @@ _LISTING = (
     "CREATE INDEX jido_runs_created ON jido_runs (created_at, run_id)",
     "CREATE INDEX jido_runs_status ON jido_runs (status, created_at, run_id)",
     "CREATE INDEX jido_runs_action ON jido_runs (action, created_at, run_id)",
+    "CREATE INDEX jido_runs_status_action ON jido_runs (status, action, created_at, run_id)",
 )
 _RECOUNT = (
     "UPDATE jido_counts SET n = (SELECT COUNT(*) FROM jido_runs r "
