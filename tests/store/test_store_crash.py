@@ -20,8 +20,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def _victim(url: str, run_id: str) -> subprocess.Popen[str]:
-    code = f"import store_workers; store_workers.chain_forever({url!r}, {run_id!r})"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])}
+    code = f"from store import store_workers; store_workers.chain_forever({url!r}, {run_id!r})"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), *sys.path])}
     return subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env, cwd=HERE
     )

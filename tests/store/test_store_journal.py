@@ -8,12 +8,12 @@ import time
 from typing import Any
 
 import pytest
-from helpers import new_run, started
-from store_workers import start_same_run
 
 import jido
 from jido._store import SINGLE_STEP, Store, open_store
 from jido._store.codec import error_from_json, error_to_json
+from store.helpers import new_run, started
+from store.store_workers import start_same_run
 
 
 def test_start_run_records_a_running_owned_run(store: Store) -> None:

@@ -6,10 +6,9 @@ import multiprocessing
 import threading
 import time
 
-from helpers import LEASE, new_run, orphaned, started
-from store_workers import claim_all
-
 from jido._store import Store, open_store
+from store.helpers import LEASE, new_run, orphaned, started
+from store.store_workers import claim_all
 
 
 def test_renew_extends_the_leases_of_the_owners_active_runs(store: Store) -> None:

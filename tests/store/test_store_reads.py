@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from helpers import LEASE, new_run, orphaned, started
 
 import jido
 from jido._store import STATUSES, RunRow, Store
+from store.helpers import LEASE, new_run, orphaned, started
 
 T0 = 1_700_000_000.0
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import started
 
 import jido
 from jido._store import open_store
 from jido._store.schema import MIGRATIONS, SCHEMA_VERSION
+from store.helpers import started
 
 
 def test_a_new_store_records_its_schema_version(store_url: str, raw: Callable[..., Any]) -> None:
