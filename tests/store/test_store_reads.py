@@ -161,10 +161,16 @@ def test_postgres_changes_wait_for_a_transaction_still_in_flight(pg_url: str) ->
                 "xid = pg_current_xact_id() WHERE run_id = 'slow'"
             )
             started(store, "fast", owner="a")  # commits first, with a larger seq
-            assert store.changes(cursor).items == ()
+            # held back until the older transaction ends (the cursor may re-deliver the
+            # version of "slow" from before it, never "fast" ahead of it)
+            held = store.changes(cursor)
+            assert "fast" not in [r.run_id for r in held.items]
             conn.commit()
-        page = store.changes(cursor)
+        page = store.changes(held.cursor)
         assert [r.run_id for r in page.items] == ["slow", "fast"]
+        fresh = store.get_run("slow")
+        assert fresh is not None
+        assert page.items[0] == fresh
     finally:
         store.close()
 

@@ -188,7 +188,11 @@ class Store(Protocol):
         ...
 
     def change_cursor(self) -> str:
-        """The current position of the change feed (what ``changes`` would return last)."""
+        """The position of the change feed now: ``changes`` from it returns what changes next.
+
+        On Postgres it may also re-deliver changes that committed just before it (while
+        another transaction was running); never does it skip one.
+        """
         ...
 
     def counts(self) -> dict[Status, int]:
