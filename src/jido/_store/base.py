@@ -201,7 +201,11 @@ class Store(Protocol):
 
     # maintenance
     def prune(self, older_than: float, *, batch: int = 1000) -> int:
-        """Delete finished runs that finished before ``older_than``: how many."""
+        """Delete finished runs created before ``older_than`` (epoch), in batches: how many.
+
+        Never an unfinished run (active or ``needs_attention``). On SQLite the run holding
+        the largest ``seq`` is kept, so that the change feed never goes back.
+        """
         ...
 
     def close(self) -> None:
