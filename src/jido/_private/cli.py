@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import jido
 from jido._private.monitor import Monitor, RunState, Summary
+from jido._web import cli as web_cli
 from jido.telemetry import attached
 
 if TYPE_CHECKING:
@@ -34,6 +35,9 @@ _STYLE = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jido`` console script."""
     args = _parser().parse_args(argv)
+    if args.command is web_cli.run:  # needs no rich
+        served: int = web_cli.run(None, args)
+        return served
     try:
         from rich.console import Console
     except ImportError:
@@ -60,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--isolation", choices=("thread", "process"))
     run.add_argument("--repeat", type=int, default=1, help="run it N times concurrently")
     run.set_defaults(command=_run)
+    web_cli.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,247 @@
+"""Fixtures of the web view's suite: stores of both backends, real servers, a real browser.
+
+Servers are real uvicorn servers on 127.0.0.1 (in a thread of the test process, or the
+``jido web`` command in a child process). The browser is Debian's Chromium driven by
+Playwright; it must run in CI (``CI=true``): when it is missing there, this suite
+installs it with apt-get and fails if it cannot. Elsewhere a missing browser skips the
+browser tests with a loud reason. Screenshots are kept in each test's ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from store.conftest import pg_server, pg_url  # noqa: F401  (the store suite's real Postgres)
+
+from jido._store import Store, open_store
+from jido._web.actions import RunActions
+from jido._web.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+IN_CI = os.environ.get("CI") == "true"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty store of each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'runs.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'runs.db'}"
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = open_store(store_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_store(sqlite_url: str) -> Iterator[Store]:
+    opened = open_store(sqlite_url)
+    yield opened
+    opened.close()
+
+
+class Server:
+    """The web app served by a real uvicorn on 127.0.0.1, in a thread of this process."""
+
+    def __init__(self, store: Store, port: int = 0, **options: Any) -> None:
+        import uvicorn
+
+        self.headers_seen: list[dict[str, str]] = []
+        app = create_app(store, **options)
+
+        async def recording(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+                self.headers_seen.append({"path": scope["path"], **headers})
+            await app(scope, receive, send)
+
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            recording, log_level="warning", timeout_graceful_shutdown=1, lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert self.thread.is_alive() and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+        self.sock.close()
+        assert not self.thread.is_alive(), "server did not stop"
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., Server]]:
+    """``serve(store, **create_app options)``: a running server, stopped after the test."""
+    started: list[Server] = []
+
+    def start(store: Store, port: int = 0, **options: Any) -> Server:
+        server = Server(store, port, **options)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        if server.thread.is_alive():
+            server.stop()
+
+
+@pytest.fixture
+def client() -> Iterator[Callable[[str], httpx.Client]]:
+    """``client(base_url)``: an HTTP client that keeps cookies, closed after the test."""
+    made: list[httpx.Client] = []
+
+    def make(base_url: str, **options: Any) -> httpx.Client:
+        c = httpx.Client(base_url=base_url, timeout=20, **options)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+class Recorder:
+    """Actions that record what they were asked and do what a runtime's would in the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.calls: list[tuple[str, str]] = []
+
+    def cancel(self, run_id: str) -> Any:
+        from jido._web.actions import cancel_outcome
+
+        self.calls.append(("cancel", run_id))
+        return cancel_outcome(self.store, run_id, self.store.request_cancel(run_id, at=time.time()))
+
+    def resume(self, run_id: str) -> Any:
+        from jido._web.actions import Outcome
+
+        self.calls.append(("resume", run_id))
+        now = time.time()
+        row = self.store.claim(run_id, owner="web-runtime", now=now, lease_until=now + 60)
+        if row is None:
+            return Outcome(False, f"not resumed: {run_id} cannot be resumed")
+        return Outcome(True, f"resumed: the run is {row.status}", row.status)
+
+
+@pytest.fixture
+def recorder(sqlite_store: Store) -> RunActions:
+    return Recorder(sqlite_store)
+
+
+# --- the browser ------------------------------------------------------------------------------
+
+
+def _install_chromium() -> None:
+    """In CI, install Debian's Chromium (as the project's CI script also does)."""
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([apt, "update", "-qq"], env=env, check=False, timeout=600)
+    subprocess.run([apt, "install", "-y", "-qq", "chromium"], env=env, check=False, timeout=1200)
+
+
+def _no_browser(why: str) -> None:
+    message = f"browser tests cannot run: {why}"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    warnings.warn(message, stacklevel=2)
+    print(f"\n*** SKIPPED: {message} ***", file=sys.stderr)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (Debian's), driven by Playwright, for the whole session."""
+    if not Path(CHROMIUM).exists() and IN_CI:
+        _install_chromium()
+    if not Path(CHROMIUM).exists():
+        _no_browser(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        _no_browser(f'{exc} (pip install -e ".[test]")')
+    with sync_playwright() as p:
+        try:
+            chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        except Exception as exc:
+            _no_browser(f"Chromium did not start: {exc}")
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """A browser tab that fails the test on any script error, with screenshots kept."""
+
+    def __init__(self, tab: Any, shots: Path) -> None:
+        self.tab = tab
+        self.shots = shots
+        self.errors: list[str] = []
+        self.allowed: list[str] = ["401"]
+        tab.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        tab.on("console", self._console)
+        tab.on("dialog", lambda d: d.dismiss())
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error" and not any(a in message.text for a in self.allowed):
+            self.errors.append(f"console error: {message.text}")
+
+    def shot(self, name: str) -> Path:
+        path = self.shots / f"{name}.png"
+        self.tab.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def page(browser: Any, tmp_path: Path) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    tab = Page(context.new_page(), tmp_path)
+    yield tab
+    try:
+        tab.shot("last")
+    finally:
+        context.close()
+    assert not tab.errors, tab.errors
