@@ -37,6 +37,8 @@ def run(console: object, args: argparse.Namespace) -> int:
     """Serve until interrupted; 2 (with one line on stderr) when it cannot start."""
     try:
         return _serve(args)
+    except KeyboardInterrupt:  # Ctrl-C: the server has shut down cleanly
+        return 0
     except _Refused as exc:
         print(f"jido web: {exc}", file=sys.stderr)
         return 2
