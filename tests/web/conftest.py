@@ -23,11 +23,11 @@ from typing import Any
 
 import httpx
 import pytest
-from store.conftest import pg_server, pg_url  # noqa: F401  (the store suite's real Postgres)
 
 from jido._store import Store, open_store
 from jido._web.actions import RunActions
 from jido._web.app import create_app
+from store.conftest import pg_server, pg_url  # noqa: F401  (the store suite's real Postgres)
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -100,7 +100,8 @@ class Server:
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "server did not start"
+            assert self.thread.is_alive(), "the server stopped while starting"
+            assert time.monotonic() < deadline, "the server did not start in 20 s"
             time.sleep(0.01)
 
     def stop(self) -> None:

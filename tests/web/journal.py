@@ -22,8 +22,9 @@ def start(
     definition: Any = None,
     created_at: float | None = None,
     owner: str = OWNER,
+    lease: float = LEASE,
 ) -> RunRow:
-    """A run started by ``owner`` (status running, no attempt yet)."""
+    """A run started by ``owner`` (running, no attempt yet); ``lease < 0``: owner gone."""
     new = NewRun(
         run_id=run_id,
         kind=kind,  # type: ignore[arg-type]
@@ -34,7 +35,7 @@ def start(
         context={},
         created_at=time.time() if created_at is None else created_at,
     )
-    created, row = store.start_run(new, owner=owner, lease_until=time.time() + LEASE)
+    created, row = store.start_run(new, owner=owner, lease_until=time.time() + lease)
     assert created, run_id
     return row
 

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import journal as j
 import pytest
-from conftest import Recorder, Server
 
+from conftest import Recorder, Server
 from jido._store import Store
 from jido._web import app as web_app
 from jido._web.actions import StoreActions
@@ -55,7 +55,8 @@ def test_a_row_has_what_the_list_shows(
     assert row["attempts"] == 2
     assert row["owner"] == j.OWNER
     assert row["finished"] >= row["started"] >= row["created"]
-    assert "params" not in row and "result" not in row  # the list sends no values
+    assert "params" not in row
+    assert "result" not in row
 
 
 def test_filters_by_status_including_retrying_and_needs_attention_action_and_time(
@@ -122,12 +123,14 @@ def test_a_run_has_every_attempt_with_its_backoff_and_how_a_timeout_stopped(
     assert body["run"]["result"] == {"sum": 3}
     assert body["run"]["params"] == {"a": 1, "b": 2}
     first, second, third = body["attempts"]
-    assert first["status"] == "failed" and first["error"]["type"] == "timeout"
+    assert first["status"] == "failed"
+    assert first["error"]["type"] == "timeout"
     assert (first["stopped"], first["stop"]) == (True, "interrupt")
     assert first["retry_at"] == pytest.approx(first["finished"] + 0.05, abs=0.01)
     assert second["error"] == {"type": "execution_error", "message": "upstream said 503"}
     assert second["retry_at"] is not None
-    assert third["status"] == "succeeded" and third["retry_at"] is None
+    assert third["status"] == "succeeded"
+    assert third["retry_at"] is None
     assert [a["attempt"] for a in body["attempts"]] == [1, 2, 3]
     assert body["graph"] is None  # a single action has no step graph
 
@@ -179,7 +182,8 @@ def test_the_page_is_static_so_no_value_reaches_it_as_html(
     for path in ("/", "/runs/%3Cscript%3Ex%3C%2Fscript%3E"):
         page = c.get(path)
         assert page.headers["content-type"].startswith("text/html")
-        assert "alert(1)" not in page.text and "x</script>" not in page.text
+        assert "alert(1)" not in page.text
+        assert "x</script>" not in page.text
     api = c.get("/api/run/%3Cscript%3Ex%3C%2Fscript%3E")
     assert api.headers["content-type"] == "application/json"
     assert api.json()["run"]["result"] == {"html": "<script>alert(1)</script>"}
@@ -204,7 +208,8 @@ def test_the_page_and_its_assets_are_served_from_the_package(
     assert c.get("/static/../app.py").status_code == 404
     assert c.get("/static/secret.txt").status_code == 404
     page = c.get("/").text
-    assert "http://" not in page and "https://" not in page  # nothing from elsewhere
+    assert "http://" not in page
+    assert "https://" not in page
     assert sizes < 60_000
 
 
@@ -238,7 +243,8 @@ def test_cancel_of_an_unowned_run_cancels_it_and_of_a_finished_one_is_refused(
     assert refused.status_code == 409
     assert refused.json()["message"] == "not cancelled: the run is already succeeded"
     missing = c.post("/api/cancel/nope", json={}, headers=headers)
-    assert missing.status_code == 409 and "no run" in missing.json()["message"]
+    assert missing.status_code == 409
+    assert "no run" in missing.json()["message"]
 
 
 def test_resume_goes_through_a_runtime_on_the_same_store(
@@ -273,7 +279,8 @@ def test_resume_goes_through_a_runtime_on_the_same_store(
     ok = c.post("/api/resume/failed", json={}, headers=headers)
     assert ok.json() == {"ok": True, "message": "resumed: the run is running", "status": "running"}
     refused = c.post("/api/resume/done", json={}, headers=headers)
-    assert refused.status_code == 409 and "the run is succeeded" in refused.json()["message"]
+    assert refused.status_code == 409
+    assert "the run is succeeded" in refused.json()["message"]
     assert (made, resumed) == ([sqlite_url], ["failed"])
 
 

@@ -71,6 +71,7 @@ def webs() -> Iterator[list[Web]]:
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "jido", "web", *args],
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,
@@ -161,4 +162,5 @@ def test_two_web_processes_serve_one_postgres_store(pg_url: str, webs: list[Web]
             sa.close()
             sb.close()
             store.close()
-    assert a.stop() == 0 and b.stop() == 0
+    assert a.stop() == 0
+    assert b.stop() == 0

@@ -8,9 +8,9 @@ from collections.abc import Callable
 import httpx
 import journal as j
 import pytest
-from conftest import Server
 from sse import Event, Stream, runs_in
 
+from conftest import Server
 from jido._store import Store
 from jido._web import feed
 
@@ -21,9 +21,7 @@ def _feed(c: httpx.Client) -> str:
 
 
 def _has(run_id: str, status: str) -> Callable[[list[Event]], bool]:
-    return lambda events: any(
-        r["id"] == run_id and r["status"] == status for r in runs_in(events)
-    )
+    return lambda events: any(r["id"] == run_id and r["status"] == status for r in runs_in(events))
 
 
 def test_a_new_run_and_its_status_changes_arrive_live(
@@ -115,7 +113,8 @@ def test_a_reconnect_with_last_event_id_resumes_with_nothing_lost_or_repeated(
     assert [r["id"] for r in after] == [f"b{b}{i}" for b in range(4) for i in range(5)] + ["a1"]
     assert after[-1]["status"] == "retrying"
     seqs = [r["seq"] for r in before + after]
-    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == len(seqs)
     assert (len(reads) > 0) == (kept == 3), reads
 
 
@@ -136,8 +135,10 @@ def test_a_runs_page_stream_shows_each_attempt_as_it_starts(
     def attempts(n: int, last: str) -> Callable[[list[Event]], bool]:
         def done(events: list[Event]) -> bool:
             seen = [e.data for e in events if e.event == "run"]
-            return bool(seen) and len(seen[-1]["attempts"]) == n and (
-                seen[-1]["attempts"][-1]["status"] == last if n else True
+            return (
+                bool(seen)
+                and len(seen[-1]["attempts"]) == n
+                and (seen[-1]["attempts"][-1]["status"] == last if n else True)
             )
 
         return done

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import httpx
 import journal as j
 import pytest
-from conftest import Server
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import Server
 from jido._store import Store
 from jido._web.security import bind_error, is_loopback
 
@@ -20,7 +20,10 @@ PATHS = ["/", "/runs/r1", "/static/app.js", "/api/runs", "/api/run/r1", "/api/ev
 
 @pytest.mark.parametrize("path", PATHS)
 def test_with_a_token_every_request_without_it_is_a_401(
-    sqlite_store: Store, serve: Callable[..., Server], client: Callable[..., httpx.Client], path: str
+    sqlite_store: Store,
+    serve: Callable[..., Server],
+    client: Callable[..., httpx.Client],
+    path: str,
 ) -> None:
     j.finished(sqlite_store, "r1")
     c = client(serve(sqlite_store, token=TOKEN).url)
@@ -50,7 +53,8 @@ def test_a_first_visit_with_the_token_sets_an_httponly_cookie_and_drops_it_from_
     assert first.status_code == 303
     assert first.headers["location"] == "/?status=failed"
     cookie = first.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
     assert TOKEN not in cookie  # the cookie holds a digest, never the token
     assert c.get("/?status=failed").status_code == 200
     assert c.get("/api/runs").status_code == 200
@@ -98,7 +102,8 @@ def test_every_response_has_a_strict_content_security_policy(
     for path in ("/", "/api/runs", "/static/app.js", "/api/run/nope"):
         headers = c.get(path).headers
         csp = headers["content-security-policy"]
-        assert "script-src 'self'" in csp and "default-src 'none'" in csp
+        assert "script-src 'self'" in csp
+        assert "default-src 'none'" in csp
         assert "unsafe-inline" not in csp
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["cache-control"] == "no-store"
@@ -111,7 +116,9 @@ def test_binding_beyond_loopback_needs_a_token() -> None:
     assert bind_error("0.0.0.0", "t") is None
     for host in ("0.0.0.0", "::", "192.168.1.4", "example.com"):
         why = bind_error(host, None)
-        assert why is not None and "--token" in why and "\n" not in why
+        assert why is not None
+        assert "--token" in why
+        assert "\n" not in why
     assert bind_error("127.0.0.1", "  ") is not None
 
 

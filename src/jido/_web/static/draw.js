@@ -76,9 +76,6 @@ export function drawGraph(box, graph) {
     g.append(svg("text", { x: 8, y: 33, class: "sub" }, `${n.status.replace("_", " ")}${tries}`));
     root.append(g);
   }
-  if (!run.finished && t <= t1) {
-    root.append(svg("line", { x1: x(t), x2: x(t), y1: TOP, y2: bottom, class: "now" }));
-  }
   box.replaceChildren(root);
 }
 
