@@ -27,6 +27,7 @@ import pytest
 from jido._store import Store, open_store
 from jido._web.actions import RunActions
 from jido._web.app import create_app
+from jido._web.server import make_server
 from store.conftest import pg_server, pg_url  # noqa: F401  (the store suite's real Postgres)
 
 CHROMIUM = "/usr/bin/chromium"
@@ -74,26 +75,23 @@ class Server:
     """The web app served by a real uvicorn on 127.0.0.1, in a thread of this process."""
 
     def __init__(self, store: Store, port: int = 0, **options: Any) -> None:
-        import uvicorn
-
         self.headers_seen: list[dict[str, str]] = []
-        app = create_app(store, **options)
 
-        async def recording(scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] == "http":
-                headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-                self.headers_seen.append({"path": scope["path"], **headers})
-            await app(scope, receive, send)
+        def recording(app: Any) -> Any:
+            async def record(scope: Any, receive: Any, send: Any) -> None:
+                if scope["type"] == "http":
+                    headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+                    self.headers_seen.append({"path": scope["path"], **headers})
+                await app(scope, receive, send)
+
+            return record
 
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", port))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            recording, log_level="warning", timeout_graceful_shutdown=1, lifespan="on"
-        )
-        self.server = uvicorn.Server(config)
+        self.server = make_server(create_app(store, **options), wrap=recording)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
         )

@@ -21,18 +21,20 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from importlib import resources
 from typing import Any
 
 from anyio import to_thread
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from jido import ConfigError
 from jido._store import Store
+from jido._store.records import Status
 from jido._web.actions import Outcome, RunActions, StoreActions
 from jido._web.feed import Hub, dumps, run_events, runs_events
 from jido._web.present import detail, summary
@@ -202,8 +204,9 @@ def create_app(
     token: str | None = None,
     bind_host: str = "127.0.0.1",
     poll_interval: float = 0.05,
-) -> Guard:
-    """The web view of ``store`` as an ASGI app.
+    counter: Callable[[], Mapping[Status, int]] | None = None,
+) -> Starlette:
+    """The web view of ``store`` as an ASGI app (its change-feed hub is ``app.state.hub``).
 
     Args:
         store: an open store; the app reads it and never closes it.
@@ -211,12 +214,14 @@ def create_app(
         token: when set, required on every request (see :mod:`jido._web.security`).
         bind_host: the address served on (also accepted as a ``Host`` without a token).
         poll_interval: seconds between reads of the store's change feed.
+        counter: counts the runs per status (default ``store.counts``); on SQLite, give it
+            a second store on the same file so that counting never holds up a request.
 
     Example:
         >>> from jido._store import open_store
         >>> app = create_app(open_store("sqlite:///:memory:"))
     """
-    hub = Hub(store, interval=poll_interval)
+    hub = Hub(store, interval=poll_interval, counter=counter)
     if actions is None:
         url: Any = getattr(store, "url", "")
         actions = StoreActions(store, url)
@@ -242,6 +247,7 @@ def create_app(
         Route("/api/cancel/{run_id:path}", api.cancel, methods=["POST"]),
         Route("/api/resume/{run_id:path}", api.resume, methods=["POST"]),
     ]
-    starlette = Starlette(routes=routes, lifespan=lifespan)
-    starlette.state.hub = hub
-    return Guard(starlette, token=token, bind_host=bind_host)
+    guard = Middleware(Guard, token=token, bind_host=bind_host)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
+    app.state.hub = hub
+    return app

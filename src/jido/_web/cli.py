@@ -56,31 +56,32 @@ def _serve(args: argparse.Namespace) -> int:
     if why is not None:
         raise _Refused(why)
     try:
-        import uvicorn
-
         from jido._web.app import create_app
+        from jido._web.server import make_server
     except ImportError as exc:
         raise _Refused(f'the web view needs its extra: pip install "jido[web]" ({exc})') from None
+    from jido._store import open_store
     from jido._web.actions import StoreActions
 
     store, url = _open(args.store)
+    side = open_store(url) if url.dialect == "sqlite" else None  # counts on its own connection
     actions = StoreActions(store, url)
     try:
         sock = _bind(args.host, args.port)
-        app = create_app(store, actions=actions, token=token, bind_host=args.host)
-        config = uvicorn.Config(
-            app, log_level="warning", timeout_graceful_shutdown=1, lifespan="on", access_log=False
-        )
+        counter = None if side is None else side.counts
+        app = create_app(store, actions=actions, token=token, bind_host=args.host, counter=counter)
         port = sock.getsockname()[1]
         host = f"[{args.host}]" if ":" in args.host else args.host
         print(f"jido web: {url.redacted()} at http://{host}:{port}/", flush=True)
         if token is not None:
             print("jido web: open it once with ?token=<your token>, or send Authorization: Bearer")
         with sock:
-            uvicorn.Server(config).run(sockets=[sock])
+            make_server(app).run(sockets=[sock])
     finally:
         actions.close()
         store.close()
+        if side is not None:
+            side.close()
     return 0
 
 

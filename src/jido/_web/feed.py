@@ -7,7 +7,9 @@ its position is one the hub has read from; otherwise (a client reconnecting with
 from its own position until it meets the hub again. Each event's id is the change-feed
 cursor after it, so a reconnecting client resumes exactly where it stopped: no run change
 is lost or sent twice. Run counts per status are recomputed in the background, never on
-a request, at most as often as they are cheap.
+a request, at most as often as they are cheap (counting a million runs takes a few
+hundred milliseconds: give the hub a counter on a connection of its own, so that it
+never holds up a request).
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
 
 from jido._store import UNFINISHED, ChangePage, Store
+from jido._store.records import Status
 from jido._web.present import detail, summary
 
 __all__ = ["Hub", "dumps", "run_events", "runs_events"]
@@ -60,9 +63,16 @@ def _render(after: str, page: ChangePage, version: int) -> _Page:
 class Hub:
     """The change-feed poller and run counter shared by every stream of one app."""
 
-    def __init__(self, store: Store, *, interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        interval: float = 0.05,
+        counter: Callable[[], Mapping[Status, int]] | None = None,
+    ) -> None:
         self.store = store
         self.interval = interval
+        self._counter = counter or store.counts
         self.head = ""
         self.version = 0
         self.counts: dict[str, int] | None = None
@@ -152,7 +162,7 @@ class Hub:
         await self._dirty.wait()
         self._dirty.clear()
         started = time.monotonic()
-        counts = await to_thread.run_sync(self.store.counts)
+        counts = await to_thread.run_sync(self._counter)
         took = time.monotonic() - started
         if counts != self.counts:
             self.counts = {str(k): v for k, v in counts.items()}

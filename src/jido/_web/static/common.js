@@ -102,19 +102,23 @@ export function runLink(id) {
   return `/runs/${encodeURIComponent(id)}`;
 }
 
-// Coalesce bursts of updates into one render per animation frame.
-export function coalescer(render) {
+// Coalesce bursts of updates: one render per animation frame, and at most one every
+// `gap` ms while updates keep coming (a lone update is drawn at the next frame).
+export function coalescer(render, gap = 100) {
   let pending = null;
-  return (apply) => {
+  let last = -Infinity;
+  const flush = () => requestAnimationFrame(() => {
+    last = performance.now();
+    const batch = pending;
+    pending = null;
+    render(batch);
+  });
+  return (item) => {
     if (pending === null) {
       pending = [];
-      requestAnimationFrame(() => {
-        const batch = pending;
-        pending = null;
-        render(batch);
-      });
+      setTimeout(flush, Math.max(0, last + gap - performance.now()));
     }
-    pending.push(apply);
+    pending.push(item);
   };
 }
 

@@ -27,39 +27,45 @@ export function startList() {
   const matches = (run) =>
     (!statuses || statuses.includes(run.status)) && (!filter.action || run.action === filter.action);
 
-  function cells(run) {
-    const buttons = [];
-    if (CANCELLABLE.has(run.status)) {
-      buttons.push(el("button", { type: "button", class: "small danger", "data-act": "cancel" }, "cancel"));
-    }
-    if (RESUMABLE.has(run.status)) {
-      buttons.push(el("button", { type: "button", class: "small", "data-act": "resume" }, "resume"));
-    }
-    const badge = statusBadge(run.status);
-    if (run.cancel_requested && ACTIVE.has(run.status)) badge.append(" · cancelling");
-    const started = run.started ?? run.created;
-    return [
-      el("td", {}, badge),
-      el("td", { class: "id" }, el("a", { href: runLink(run.id) }, run.id)),
-      el("td", {}, run.action),
-      el("td", { title: fmtFull(started) }, fmtTime(started)),
-      el("td", { class: "dur" }, fmtDur(runDuration(run))),
-      el("td", { class: "num" }, run.attempts),
-      el("td", { class: "owner", title: run.owner || "" }, run.owner || ""),
-      el("td", { class: "row-actions" }, ...buttons),
-    ];
-  }
+  // One entry per column: the value it shows, and how to show it. A cell is rewritten
+  // only when its value changes, so a busy store repaints little.
+  const COLUMNS = [
+    ["", (r) => `${r.status}${r.cancel_requested && ACTIVE.has(r.status) ? " · cancelling" : ""}`,
+      (td, r, v) => td.replaceChildren(statusBadge(r.status), v.slice(r.status.length))],
+    ["id", (r) => r.id, (td, r) => td.replaceChildren(el("a", { href: runLink(r.id) }, r.id))],
+    ["", (r) => r.action, (td, r, v) => { td.textContent = v; }],
+    ["", (r) => r.started ?? r.created, (td, r, v) => {
+      td.textContent = fmtTime(v);
+      td.title = fmtFull(v);
+    }],
+    ["dur", (r) => fmtDur(runDuration(r)), (td, r, v) => { td.textContent = v; }],
+    ["num", (r) => String(r.attempts), (td, r, v) => { td.textContent = v; }],
+    ["owner", (r) => r.owner || "", (td, r, v) => { td.textContent = v; td.title = v; }],
+    ["row-actions", (r) => `${CANCELLABLE.has(r.status)} ${RESUMABLE.has(r.status)}`,
+      (td, r) => td.replaceChildren(...buttons(r))],
+  ];
 
-  function paint(entry) {
+  function paint(entry, only) {
     const { run, tr } = entry;
-    tr.replaceChildren(...cells(run));
-    tr.className = `row s-${run.status}${matches(run) ? "" : " left"}`;
-    tr.title = matches(run) ? "" : "no longer matches the filter";
+    const columns = only === undefined ? COLUMNS.keys() : [only];
+    for (const i of columns) {
+      const value = COLUMNS[i][1](run);
+      if (entry.shown[i] !== value) {
+        entry.shown[i] = value;
+        COLUMNS[i][2](tr.cells[i], run, value);
+      }
+    }
+    const left = !matches(run);
+    const className = `row s-${run.status}${left ? " left" : ""}`;
+    if (tr.className !== className) {
+      tr.className = className;
+      tr.title = left ? "no longer matches the filter" : "";
+    }
   }
 
   function add(run, before) {
-    const tr = el("tr", { "data-id": run.id });
-    const entry = { run, tr };
+    const tr = el("tr", { "data-id": run.id }, ...COLUMNS.map(([cls]) => el("td", { class: cls || null })));
+    const entry = { run, tr, shown: [] };
     rows.set(run.id, entry);
     paint(entry);
     tbody.insertBefore(tr, before || null);
@@ -71,6 +77,8 @@ export function startList() {
 
   const newer = (a, b) => a.created > b.created || (a.created === b.created && a.id > b.id);
 
+  // Where a changed run goes: its row if shown; a new row on the first page if it
+  // matches and is recent enough; else nowhere (it belongs to another page).
   function place(run) {
     const entry = rows.get(run.id);
     if (entry) {
@@ -80,25 +88,34 @@ export function startList() {
       return;
     }
     if (cursor || !matches(run)) return; // live rows join the first page only
+    const first = tbody.rows[0], last = tbody.rows[tbody.rows.length - 1];
+    if (rows.size >= limit && last && !newer(run, rows.get(last.dataset.id).run)) return;
+    if (rows.size >= cap) { // counted, not kept: the page holds at most `cap` rows
+      if (hidden.size < 10000 && first && newer(run, rows.get(first.dataset.id).run)) {
+        hidden.add(run.id);
+      }
+      return;
+    }
     let before = null;
     for (const tr of tbody.rows) {
       if (newer(run, rows.get(tr.dataset.id).run)) { before = tr; break; }
     }
-    if (before === null && rows.size >= limit) return; // it belongs to an older page
-    if (rows.size >= cap) { hidden.add(run.id); note(); return; }
     add(run, before);
-    note();
   }
 
   const schedule = coalescer((batch) => {
     const latest = new Map();
     for (const runs of batch) for (const run of runs) latest.set(run.id, run);
     for (const run of latest.values()) place(run);
+    note();
   });
 
   function note() {
-    $("list-note").textContent = hidden.size ? `${hidden.size} newer runs not shown: see Newest` : "";
+    const n = hidden.size >= 10000 ? "10,000+" : hidden.size.toLocaleString();
+    const text = hidden.size ? `${n} newer runs not shown: see Newest` : "";
+    if ($("list-note").textContent !== text) $("list-note").textContent = text;
     $("empty").hidden = rows.size > 0;
+    if (hidden.size) $("newest").hidden = false;
   }
 
   function connect(feed) {
@@ -145,14 +162,21 @@ export function startList() {
   $("bulk-cancel").addEventListener("click", () => bulkCancel(filter));
 
   setInterval(() => {
-    for (const { run, tr } of rows.values()) {
-      if (ACTIVE.has(run.status) && tr.cells[4]) {
-        tr.cells[4].textContent = fmtDur(runDuration(run));
-      }
-    }
+    for (const entry of rows.values()) if (ACTIVE.has(entry.run.status)) paint(entry, 4);
   }, 1000);
 
   load();
+}
+
+function buttons(run) {
+  const out = [];
+  if (CANCELLABLE.has(run.status)) {
+    out.push(el("button", { type: "button", class: "small danger", "data-act": "cancel" }, "cancel"));
+  }
+  if (RESUMABLE.has(run.status)) {
+    out.push(el("button", { type: "button", class: "small", "data-act": "resume" }, "resume"));
+  }
+  return out;
 }
 
 function fillForm(filter) {
