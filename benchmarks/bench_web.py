@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -245,7 +246,7 @@ FRAMES = """() => {
 
 
 def live_latency(store: Store, server: Server, tab: Any, changes: int) -> dict[str, Any]:
-    tab.goto(server.url + "/")
+    tab.goto(server.url + "/?limit=500")  # room for every new run on the first page
     tab.wait_for_selector("#live.on")
     tab.evaluate(OBSERVE)
     with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -315,18 +316,8 @@ def churn(url: str, runs: int, seconds: float) -> None:
     store.close()
 
 
-def responsiveness(url: str, server: Server, tab: Any, runs: int, seconds: float) -> dict[str, Any]:
-    tab.goto(server.url + "/")
-    tab.wait_for_selector("#live.on")
-    tab.evaluate(FRAMES)
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--churn", url, str(runs), str(seconds)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    first = child.stdout.readline()
-    assert first.startswith("started"), first
+def _measure(server: Server, tab: Any, seconds: float) -> dict[str, Any]:
+    """Frames, long tasks and key-to-paint in the page, and the list's latency, meanwhile."""
     tab.evaluate("window.__frames = []; window.__long = []; window.__keys = []")
     deadline = time.time() + seconds
     list_times = []
@@ -338,16 +329,35 @@ def responsiveness(url: str, server: Server, tab: Any, runs: int, seconds: float
             client.get("/api/runs?limit=50").raise_for_status()
             list_times.append(time.perf_counter() - began)
             time.sleep(0.25)
+    frames, long_tasks, keys = tab.evaluate("[window.__frames, window.__long, window.__keys]")
+    return {"frames_per_s": len(frames) / seconds, "frame_p50_ms": _ms(frames, 0.5) / 1000,
+            "frame_p95_ms": _ms(frames, 0.95) / 1000, "frame_max_ms": max(frames),
+            "long_tasks_per_s": len(long_tasks) / seconds,
+            "long_task_max_ms": max(long_tasks, default=0.0),
+            "key_to_paint_p50_ms": _ms(keys, 0.5) / 1000,
+            "key_to_paint_p95_ms": _ms(keys, 0.95) / 1000,
+            "list_request_p95_ms": _ms(list_times, 0.95)}  # fmt: skip
+
+
+def responsiveness(url: str, server: Server, tab: Any, runs: int, seconds: float) -> dict[str, Any]:
+    tab.goto(server.url + "/")
+    tab.wait_for_selector("#live.on")
+    tab.evaluate(FRAMES)
+    idle = _measure(server, tab, seconds / 2)  # the same page and input, the store quiet
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--churn", url, str(runs), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    first = child.stdout.readline()
+    assert first.startswith("started"), first
+    busy = _measure(server, tab, seconds)
     writes = int(child.stdout.readline().split()[1])
     child.wait(60)
-    frames, long_tasks, keys = tab.evaluate("[window.__frames, window.__long, window.__keys]")
     rows = tab.evaluate("document.querySelectorAll('#runs tbody tr').length")
-    return {"live_runs": runs, "seconds": seconds, "writes_per_s": writes / seconds,
-            "frames": len(frames), "frame_p50_ms": _ms(frames, 0.5) / 1000,
-            "frame_p95_ms": _ms(frames, 0.95) / 1000, "frame_max_ms": max(frames),
-            "long_tasks": len(long_tasks), "long_task_max_ms": max(long_tasks, default=0.0),
-            "key_to_paint_p95_ms": _ms(keys, 0.95) / 1000, "key_to_paint_max_ms": max(keys),
-            "list_client_p95_ms": _ms(list_times, 0.95), "rows_on_page": rows}  # fmt: skip
+    return {"live_runs": runs, "changes_per_s": writes / seconds, "rows_on_page": rows,
+            "idle": idle, "busy": busy}  # fmt: skip
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -358,6 +368,16 @@ def _table(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         print(f"{r['case']:40} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['max_ms']:8.2f} "
               f"{r['bare_ms']:8.2f} {r['ratio']:6.2f}x")  # fmt: skip
+
+
+def _compare(live: dict[str, Any]) -> None:
+    print(f"{live['live_runs']:,} live runs, {live['changes_per_s']:.0f} changes/s, "
+          f"{live['rows_on_page']} rows on the page")  # fmt: skip
+    print(f"{'in the page':28} {'quiet store':>12} {'live runs':>12} {'ratio':>7}")
+    for key, value in live["idle"].items():
+        busy = live["busy"][key]
+        ratio = busy / value if value else float("nan")
+        print(f"{key:28} {value:12.1f} {busy:12.1f} {ratio:6.2f}x")
 
 
 def main() -> None:
@@ -377,7 +397,8 @@ def main() -> None:
     seed(args.db, args.runs)
     url = f"sqlite:///{args.db}"
     store, side = open_store(url), open_store(url)
-    results: dict[str, Any] = {"runs_in_store": args.runs}
+    results: dict[str, Any] = {"runs_in_store": args.runs, "load_before": os.getloadavg()}
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     try:
         print(f"\n1. server time, {args.runs:,} runs in the store (SQLite)")
         results["server"] = server_times(store, 10 if args.quick else 50)
@@ -387,18 +408,25 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
             print("\n2. a status change until the open page painted it")
-            results["latency"] = live_latency(store, server, tab, 40 if args.quick else 200)
-            print(json.dumps(results["latency"], indent=1))
+            latency = live_latency(store, server, tab, 40 if args.quick else 200)
+            results["latency"] = latency
+            print(f"{latency['painted']} of {latency['changes']} changes painted; "
+                  f"browser p50 {latency['browser_p50_ms']:.0f} ms, "
+                  f"p95 {latency['browser_p95_ms']:.0f} ms, max {latency['browser_max_ms']:.0f} ms "
+                  f"(target p95 <= 250 ms); plain SSE client p50 {latency['sse_p50_ms']:.0f} ms, "
+                  f"p95 {latency['sse_p95_ms']:.0f} ms")  # fmt: skip
             print("\n3. the page while 10,000 live runs change")
             live = responsiveness(url, server, tab, 2000 if args.quick else 10_000,
                                   10.0 if args.quick else 30.0)  # fmt: skip
             results["responsiveness"] = live
-            print(json.dumps(live, indent=1))
+            _compare(live)
             browser.close()
         server.stop()
     finally:
         store.close()
         side.close()
+    results["load_after"] = os.getloadavg()
+    print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

@@ -102,21 +102,24 @@ export function runLink(id) {
   return `/runs/${encodeURIComponent(id)}`;
 }
 
-// Coalesce bursts of updates: one render per animation frame, and at most one every
-// `gap` ms while updates keep coming (a lone update is drawn at the next frame).
-export function coalescer(render, gap = 100) {
+// Coalesce bursts of updates: one render per animation frame at most, and after a render
+// that took d ms, none for the next 2d ms (up to 250): however fast updates come, drawing
+// them keeps at most a third of the page's main thread; a lone update is drawn at once.
+export function coalescer(render) {
   let pending = null;
-  let last = -Infinity;
+  let ready = 0;
   const flush = () => requestAnimationFrame(() => {
-    last = performance.now();
+    const began = performance.now();
     const batch = pending;
     pending = null;
     render(batch);
+    const took = performance.now() - began;
+    ready = performance.now() + Math.min(250, 2 * took);
   });
   return (item) => {
     if (pending === null) {
       pending = [];
-      setTimeout(flush, Math.max(0, last + gap - performance.now()));
+      setTimeout(flush, Math.max(0, ready - performance.now()));
     }
     pending.push(item);
   };
