@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import journal as j
 import pytest
+from webtest import Recorder, Server
 
-from conftest import Recorder, Server
 from jido._store import Store
 from jido._web import app as web_app
 from jido._web.actions import StoreActions

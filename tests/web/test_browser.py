@@ -11,8 +11,8 @@ from typing import Any
 
 import journal as j
 import pytest
+from webtest import Page, Recorder, Server
 
-from conftest import Page, Recorder, Server
 from jido._store import Store
 
 pytest.importorskip("playwright", reason='pip install -e ".[test]"')

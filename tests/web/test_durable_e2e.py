@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from webtest import Page, Server
 
-from conftest import Page, Server
 from jido._store import Store
 from jido._web.actions import StoreActions
 

@@ -9,8 +9,8 @@ import httpx
 import journal as j
 import pytest
 from sse import Event, Stream, runs_in
+from webtest import Server
 
-from conftest import Server
 from jido._store import Store
 from jido._web import feed
 

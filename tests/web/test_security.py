@@ -9,8 +9,8 @@ import journal as j
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from webtest import Server
 
-from conftest import Server
 from jido._store import Store
 from jido._web.security import bind_error, is_loopback
 

@@ -134,7 +134,7 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:  # a store hiccup must not end live updates
-                _log.exception("jido web: reading the store's change feed failed")
+                _log.exception("jido web: reading the store failed; trying again in 1 s")
                 await asyncio.sleep(1.0)
             else:
                 await asyncio.sleep(pause)

@@ -146,7 +146,8 @@ class Guard:
         """A valid ``?token=``: set the cookie and send the browser to the URL without it."""
         query = [(k, v) for k, v in parse_qsl(_query(scope), keep_blank_values=True)]
         rest = urlencode([(k, v) for k, v in query if k != "token"])
-        location = scope.get("root_path", "") + scope["path"] + (f"?{rest}" if rest else "")
+        raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        location = scope.get("root_path", "").encode() + raw + (f"?{rest}" if rest else "").encode()
         assert self._cookie is not None
         cookie = f"{TOKEN_COOKIE}={self._cookie}; Path=/; HttpOnly; SameSite=Strict"
         await send(
@@ -154,7 +155,7 @@ class Guard:
                 "type": "http.response.start",
                 "status": 303,
                 "headers": [
-                    (b"location", location.encode("latin-1", "replace")),
+                    (b"location", location),
                     (b"set-cookie", cookie.encode()),
                     *_HEADERS,
                 ],
