@@ -35,3 +35,34 @@ def claim_all(url: str, owner: str, barrier: Any, results: Any) -> None:
         results.put((owner, claimed))
     finally:
         store.close()
+
+
+def chain_forever(url: str, run_id: str) -> None:
+    """Journal steps of one chain until killed; print each step's index once it committed."""
+    import sys
+
+    store = open_store(url)
+    now = time.time()
+    store.start_run(
+        NewRun(run_id, "chain", "c", {}, "fp", {}, {}, now),
+        owner="victim",
+        lease_until=now + 600,
+        attempt=("0", 1),
+    )
+    step = 0
+    while True:
+        ok = store.step_succeeded(
+            run_id,
+            str(step),
+            1,
+            at=time.time(),
+            result={"step": step},
+            owner="victim",
+            start_next=[(str(step + 1), 1)],
+        )
+        assert ok
+        print(step, flush=True)
+        step += 1
+        if step % 7 == 0:
+            store.renew("victim", time.time() + 600)
+            sys.stdout.flush()

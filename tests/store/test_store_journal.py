@@ -336,3 +336,60 @@ def test_a_closed_store_says_so(store_url: str) -> None:
     opened.close()
     with pytest.raises(jido.ConfigError, match="closed"):
         opened.get_run("r1")
+
+
+def test_a_chain_journals_each_step_with_the_start_of_the_next(store: Store) -> None:
+    t = time.time()
+    created, row = store.start_run(
+        new_run("r1", created_at=t - 1), owner="a", lease_until=t + 30, attempt=("0", 1)
+    )
+    assert created
+    assert row.attempts == 1
+    for k in range(3):
+        nxt = [(str(k + 1), 1)] if k < 2 else []
+        assert store.step_succeeded("r1", str(k), 1, at=t + k, result=k, owner="a", start_next=nxt)
+    history = store.get_history("r1")
+    assert history is not None
+    assert [(a.step_key, a.status, a.started_at) for a in history.attempts] == [
+        ("0", "succeeded", row.created_at),
+        ("1", "succeeded", t),
+        ("2", "succeeded", t + 1),
+    ]
+    assert history.completed() == {"0": 0, "1": 1, "2": 2}
+
+
+def test_a_plan_starts_several_steps_at_once(store: Store) -> None:
+    started(store, "r1", owner="a")
+    t = time.time()
+    store.attempt_started("r1", "fetch", 1, at=t, owner="a")
+    store.step_succeeded(
+        "r1", "fetch", 1, at=t, result=1, owner="a", start_next=[("left", 1), ("right", 1)]
+    )
+    history = store.get_history("r1")
+    assert history is not None
+    assert {s.key: s.status for s in history.steps} == {
+        "fetch": "succeeded",
+        "left": "running",
+        "right": "running",
+    }
+
+
+def test_start_next_is_checked(store: Store) -> None:
+    started(store, "r1", owner="a")
+    with pytest.raises(jido.ConfigError):
+        store.step_succeeded("r1", "0", 1, at=1.0, result=1, owner="a", start_next=[("0", 1)])
+    with pytest.raises(jido.ConfigError):
+        store.step_succeeded("r1", "0", 1, at=1.0, result=1, owner="a", start_next=[("1", "one")])  # type: ignore[list-item]
+    assert not store.step_succeeded(
+        "r1", "0", 1, at=1.0, result=1, owner="b", start_next=[("1", 1)]
+    )
+    history = store.get_history("r1")
+    assert history is not None
+    assert history.attempts == ()
+
+
+def test_a_second_start_does_not_record_its_first_attempt(store: Store) -> None:
+    store.start_run(new_run("r1"), owner="a", lease_until=time.time() + 9, attempt=("", 1))
+    created, row = store.start_run(new_run("r1"), owner="b", lease_until=0.0, attempt=("", 2))
+    assert not created
+    assert row.attempts == 1

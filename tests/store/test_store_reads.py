@@ -241,3 +241,31 @@ def test_row_is_frozen(store: Store) -> None:
     row: RunRow = started(store, "r1")
     with pytest.raises(AttributeError):
         row.status = "failed"  # type: ignore[misc]
+
+
+def test_counts_follow_every_kind_of_change(store: Store, raw: Callable[..., Any]) -> None:
+    def check() -> None:
+        actual = dict.fromkeys(STATUSES, 0)
+        actual.update(dict(raw("SELECT status, COUNT(*) FROM jido_runs GROUP BY status")))
+        assert store.counts() == actual
+
+    for i in range(6):
+        started(store, f"r{i}", owner="a")
+    check()
+    store.attempt_started("r0", "0", 1, at=T0, owner="a")
+    store.attempt_failed(
+        "r0", "0", 1, at=T0, error={"type": "x", "message": "m"}, retry_at=T0 + 1, owner="a"
+    )
+    check()
+    store.attempt_started("r0", "0", 2, at=T0, owner="a")
+    store.finish_run("r1", owner="a", status="succeeded", at=T0, result=1)
+    store.finish_run("r2", owner="a", status="failed", at=T0, error={"type": "x", "message": "m"})
+    store.needs_attention("r3", reason="r", at=T0)
+    check()
+    store.request_cancel("r3", at=T0)
+    store.claim("r2", owner="b", now=time.time(), lease_until=time.time() + 9)
+    orphaned(store, "o1")
+    store.claim_orphans("c", now=time.time(), lease_until=time.time() + 9)
+    check()
+    store.prune(time.time() + 100)
+    check()

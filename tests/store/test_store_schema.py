@@ -31,19 +31,31 @@ def test_an_older_store_is_migrated_forward_keeping_its_runs(
     for statement in MIGRATIONS[dialect][0]:  # a store as version 1 of the schema left it
         raw(statement)
     raw("INSERT INTO jido_meta (key, value) VALUES ('schema_version', '1')")
+    for i, status in enumerate(["running", "succeeded", "succeeded"]):
+        raw(
+            "INSERT INTO jido_runs (run_id, seq, kind, action, status, definition, fingerprint,"
+            " params, context, owner, lease_until, created_at, updated_at) VALUES"
+            " (?, ?, 'action', 'old.action', ?, '{}', 'fp', '{\"n\": 1}', '{}', 'a', 0, ?, ?)",
+            f"old-{i}",
+            i + 1,
+            status,
+            1000.0 + i,
+            1000.0 + i,
+        )
     store = open_store(store_url)
     try:
-        row = started(store, "kept")
-    finally:
-        store.close()
-    raw("UPDATE jido_meta SET value = '1' WHERE key = 'schema_version'")
-    raw("DROP INDEX jido_runs_created")
-    raw("DROP INDEX jido_runs_status")
-    raw("DROP INDEX jido_runs_action")
-    store = open_store(store_url)
-    try:
-        assert store.get_run("kept") == row
-        assert store.list_runs(action=row.action).items == (row,)
+        row = store.get_run("old-0")
+        assert row is not None
+        assert (row.status, row.params) == ("running", {"n": 1})
+        assert [r.run_id for r in store.list_runs(action="old.action").items] == [
+            "old-2",
+            "old-1",
+            "old-0",
+        ]
+        counts = store.counts()
+        assert (counts["running"], counts["succeeded"]) == (1, 2)
+        started(store, "new")  # the migrated store keeps counting
+        assert store.counts()["running"] == 2
     finally:
         store.close()
     assert dict(raw("SELECT key, value FROM jido_meta"))["schema_version"] == str(SCHEMA_VERSION)

@@ -43,8 +43,20 @@ class Store(Protocol):
         ...
 
     # identity
-    def start_run(self, new: NewRun, *, owner: str, lease_until: float) -> tuple[bool, RunRow]:
-        """Record ``new`` as running and owned unless its run_id exists: ``(created, row)``."""
+    def start_run(
+        self,
+        new: NewRun,
+        *,
+        owner: str,
+        lease_until: float,
+        attempt: tuple[str, int] | None = None,
+    ) -> tuple[bool, RunRow]:
+        """Record ``new`` as running and owned unless its run_id exists: ``(created, row)``.
+
+        Atomic across processes: of several starts of one run_id exactly one creates it; the
+        others get the recorded row, untouched. ``attempt`` (step key, number) is recorded as
+        started at ``new.created_at`` in the same transaction when the run is created.
+        """
         ...
 
     # journal writes by the owner
@@ -71,9 +83,23 @@ class Store(Protocol):
         ...
 
     def step_succeeded(
-        self, run_id: str, step_key: str, attempt: int, *, at: float, result: Any, owner: str
+        self,
+        run_id: str,
+        step_key: str,
+        attempt: int,
+        *,
+        at: float,
+        result: Any,
+        owner: str,
+        start_next: Sequence[tuple[str, int]] = (),
     ) -> bool:
-        """Record a step's result with its attempt's end (the hot path: one transaction)."""
+        """Record a step's result with its attempt's end: the hot path, one transaction.
+
+        ``start_next`` lists the attempts (step key, number) that start now, recorded in the
+        same transaction: a chain journals each completed step with one commit (one round
+        trip on Postgres) by starting the next step here instead of with
+        :meth:`attempt_started`.
+        """
         ...
 
     def finish_run(

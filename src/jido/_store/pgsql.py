@@ -35,7 +35,10 @@ START = f"""WITH ins AS (
         context, owner, lease_until, created_at, started_at, updated_at)
     VALUES (%s, nextval('jido_seq'), %s, %s, 'running', %s, %s, %s, %s, %s, %s::float8,
         %s::float8, %s::float8, %s::float8)
-    ON CONFLICT (run_id) DO NOTHING RETURNING {RUN_COLUMNS})
+    ON CONFLICT (run_id) DO NOTHING RETURNING {RUN_COLUMNS}),
+first AS (
+    INSERT INTO jido_attempts (run_id, step_key, attempt, status, started_at)
+    SELECT run_id, %s::text, %s::int, 'running', created_at FROM ins WHERE %s::bool)
 SELECT true, * FROM ins
 UNION ALL
 SELECT false, {RUN_COLUMNS} FROM jido_runs
@@ -70,7 +73,14 @@ ATTEMPT_FAILED = f"""WITH r AS (
 {_ENDED_FROM_R}"""
 
 STEP_SUCCEEDED = f"""WITH r AS (
-    UPDATE jido_runs SET {_BUMP}, updated_at = %s::float8 WHERE {_GUARD} RETURNING run_id)
+    UPDATE jido_runs SET {_BUMP}, updated_at = %s::float8 WHERE {_GUARD} RETURNING run_id),
+nx AS (
+    INSERT INTO jido_attempts (run_id, step_key, attempt, status, started_at)
+    SELECT r.run_id, t.k, t.n, 'running', %s::float8
+    FROM r, unnest(%s::text[], %s::int[]) AS t(k, n)
+    ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET status = 'running',
+        started_at = excluded.started_at, finished_at = NULL, result = NULL, error = NULL,
+        stopped = NULL, stop = NULL, retry_at = NULL)
 {_ENDED_FROM_R}"""
 
 FINISH = f"""WITH r AS (

@@ -19,6 +19,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Literal
 
 import psycopg
@@ -44,6 +45,7 @@ from jido._store.schema import MIGRATIONS, SCHEMA_VERSION, check_version, parse_
 from jido._store.shared import (
     cancelled_error,
     check_limit,
+    check_next,
     check_statuses,
     decode_page_cursor,
     encode_error,
@@ -116,7 +118,14 @@ class PostgresStore:
 
     # --- identity -----------------------------------------------------------------------
 
-    def start_run(self, new: NewRun, *, owner: str, lease_until: float) -> tuple[bool, RunRow]:
+    def start_run(
+        self,
+        new: NewRun,
+        *,
+        owner: str,
+        lease_until: float,
+        attempt: tuple[str, int] | None = None,
+    ) -> tuple[bool, RunRow]:
         args = (
             new.run_id,
             new.kind,
@@ -130,12 +139,17 @@ class PostgresStore:
             new.created_at,
             new.created_at,
             new.created_at,
+            *(attempt or (None, None)),
+            attempt is not None,
             new.run_id,
         )
         rows = self._all(q.START, args)
         if not rows:  # inserted by a transaction that committed after this one began
             rows = [(False, *r) for r in self._all(q.SELECT_RUN, (new.run_id,))]
-        return bool(rows[0][0]), run_row(rows[0][1:])
+        created, row = bool(rows[0][0]), run_row(rows[0][1:])
+        if created and attempt is not None:  # RETURNING cannot see the attempt it inserted
+            row = replace(row, attempts=1)
+        return created, row
 
     # --- journal ------------------------------------------------------------------------
 
@@ -177,12 +191,24 @@ class PostgresStore:
         return self._count(q.ATTEMPT_FAILED, args) > 0
 
     def step_succeeded(
-        self, run_id: str, step_key: str, attempt: int, *, at: float, result: Any, owner: str
+        self,
+        run_id: str,
+        step_key: str,
+        attempt: int,
+        *,
+        at: float,
+        result: Any,
+        owner: str,
+        start_next: Sequence[tuple[str, int]] = (),
     ) -> bool:
+        starts = check_next(start_next, step_key, attempt)
         args = (
             at,
             run_id,
             owner,
+            at,
+            [k for k, _ in starts],
+            [n for _, n in starts],
             step_key,
             attempt,
             "succeeded",
@@ -207,31 +233,9 @@ class PostgresStore:
         error: ErrorLike | None = None,
         attempt: tuple[str, int] | None = None,
     ) -> bool:
-        (st, res, err, _, _, _, _), ended = finish_args(
-            run_id, owner, status, at, result, error, attempt
-        )
-        key, number = attempt if attempt is not None else (None, None)
-        outcome = ended[3] if ended is not None else None
-        args = (
-            st,
-            res,
-            err,
-            at,
-            at,
-            run_id,
-            owner,
-            key,
-            number,
-            outcome,
-            at,
-            at,
-            res,
-            err,
-            key is not None,
-            at,
-            key,
-            number,
-        )
+        run_args, ended = finish_args(run_id, owner, status, at, result, error, attempt)
+        closing = ended[1:8] if ended is not None else (None,) * 7  # key ... error
+        args = (*run_args, *closing, ended is not None, at, *(attempt or (None, None)))
         return self._count(q.FINISH, args) > 0
 
     def needs_attention(
@@ -315,7 +319,7 @@ class PostgresStore:
         return f"{xmin - 1}:{2**63 - 1}"
 
     def counts(self) -> dict[Status, int]:
-        found = dict(self._all("SELECT status, COUNT(*) FROM jido_runs GROUP BY status"))
+        found = dict(self._all("SELECT status, SUM(n) FROM jido_counts GROUP BY status"))
         return {s: int(found.get(s, 0)) for s in STATUSES}
 
     # --- maintenance ----------------------------------------------------------------------
@@ -343,7 +347,10 @@ def _filters(
 ) -> tuple[str, list[Any]]:
     conds: list[str] = []
     args: list[Any] = []
-    if statuses:
+    if len(statuses) == 1:  # "=" lets an index give the rows in order
+        conds.append("status = %s")
+        args.append(statuses[0])
+    elif statuses:
         conds.append("status = ANY(%s)")
         args.append(list(statuses))
     if action is not None:

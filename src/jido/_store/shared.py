@@ -16,6 +16,7 @@ __all__ = [
     "ErrorLike",
     "cancelled_error",
     "check_limit",
+    "check_next",
     "check_statuses",
     "decode_page_cursor",
     "encode_error",
@@ -115,3 +116,16 @@ def finish_args(
         None,
     )
     return args, ended
+
+
+def check_next(
+    start_next: Sequence[tuple[str, int]], step_key: str, attempt: int
+) -> list[tuple[str, int]]:
+    """The attempts to start with a step's success, as ``(step_key, attempt)`` pairs."""
+    pairs = [(k, n) for k, n in start_next]
+    for k, n in pairs:
+        if not isinstance(k, str) or isinstance(n, bool) or not isinstance(n, int):
+            raise ConfigError(f"start_next holds (step_key, attempt) pairs, got {(k, n)!r}")
+        if (k, n) == (step_key, attempt):
+            raise ConfigError(f"start_next cannot restart the attempt that succeeded: {(k, n)!r}")
+    return pairs

@@ -37,6 +37,7 @@ from jido._store.schema import MIGRATIONS, SCHEMA_VERSION, check_version, parse_
 from jido._store.shared import (
     cancelled_error,
     check_limit,
+    check_next,
     check_statuses,
     decode_page_cursor,
     encode_error,
@@ -107,7 +108,14 @@ class SQLiteStore:
 
     # --- identity -----------------------------------------------------------------------
 
-    def start_run(self, new: NewRun, *, owner: str, lease_until: float) -> tuple[bool, RunRow]:
+    def start_run(
+        self,
+        new: NewRun,
+        *,
+        owner: str,
+        lease_until: float,
+        attempt: tuple[str, int] | None = None,
+    ) -> tuple[bool, RunRow]:
         args = (
             new.run_id,
             new.kind,
@@ -125,6 +133,8 @@ class SQLiteStore:
 
         def body(db: sqlite3.Connection) -> tuple[bool, RunRow]:
             created = db.execute(q.START, args).rowcount == 1
+            if created and attempt is not None:
+                db.execute(q.ATTEMPT_STARTED, (new.run_id, *attempt, new.created_at))
             return created, run_row(db.execute(q.SELECT_RUN, (new.run_id,)).fetchone())
 
         return self._tx(body)
@@ -182,8 +192,17 @@ class SQLiteStore:
         return self._tx(body)
 
     def step_succeeded(
-        self, run_id: str, step_key: str, attempt: int, *, at: float, result: Any, owner: str
+        self,
+        run_id: str,
+        step_key: str,
+        attempt: int,
+        *,
+        at: float,
+        result: Any,
+        owner: str,
+        start_next: Sequence[tuple[str, int]] = (),
     ) -> bool:
+        starts = [(run_id, k, n, at) for k, n in check_next(start_next, step_key, attempt)]
         ended = (
             run_id,
             step_key,
@@ -202,6 +221,8 @@ class SQLiteStore:
             if db.execute(q.STEP_SUCCEEDED_RUN, (at, run_id, owner)).rowcount == 0:
                 return False
             db.execute(q.ATTEMPT_ENDED, ended)
+            if starts:
+                db.executemany(q.ATTEMPT_STARTED, starts)
             return True
 
         return self._tx(body)
@@ -333,7 +354,7 @@ class SQLiteStore:
         return str(self._read("SELECT COALESCE(MAX(seq), 0) FROM jido_runs")[0][0])
 
     def counts(self) -> dict[Status, int]:
-        found = dict(self._read("SELECT status, COUNT(*) FROM jido_runs GROUP BY status"))
+        found = dict(self._read("SELECT status, SUM(n) FROM jido_counts GROUP BY status"))
         return {s: int(found.get(s, 0)) for s in STATUSES}
 
     # --- maintenance ----------------------------------------------------------------------
@@ -401,6 +422,7 @@ def _connect(path: str, durability: Durability, where: str) -> sqlite3.Connectio
     try:
         db.execute("PRAGMA journal_mode = WAL").fetchone()
         db.execute(f"PRAGMA synchronous = {'FULL' if durability == 'power' else 'NORMAL'}")
+        db.execute("PRAGMA cache_size = -32768")  # up to 32 MiB of pages: listing stays warm
     except sqlite3.DatabaseError as exc:
         db.close()
         raise ConfigError(f"{where} is not a jido store or is damaged: {exc}") from None
