@@ -66,9 +66,9 @@ def graph(kind: str, definition: Any, steps: Sequence[StepRow]) -> dict[str, Any
     """The steps of a chain or plan as nodes (with their status) and edges; None otherwise.
 
     The definition's steps are read from ``definition["steps"]``: a list (of step names,
-    or of objects with a ``key`` or ``name``, an ``action`` or ``ref`` and optional
-    dependencies in ``deps``/``depends_on``/``after``/``needs``) or an object keyed by
-    step name. A chain's steps are keyed by their 0-based index and run one after the
+    or of objects with a ``key`` or ``name``, an ``action`` or ``ref`` (``module:qualname``,
+    shown as its qualname) and optional dependencies in ``depends_on``/``deps``/``after``/
+    ``needs``) or an object keyed by step name (a plan's). A chain's steps are keyed by their 0-based index and run one after the
     other; a plan's edges come from each step's dependencies or from
     ``definition["deps"]`` (``{step: [steps it needs]}``). Steps seen in the journal but
     not in the definition are added as they were recorded.
@@ -128,6 +128,7 @@ def _label(key: str, step: Any) -> str:
         for field in ("name", "action", "ref"):
             value = step.get(field)
             if isinstance(value, str) and value:
+                value = value.rsplit(":", 1)[-1]  # "module:qualname" shows as its qualname
                 return value if value == key else f"{key}: {value}"
     if isinstance(step, str) and step != key:
         return f"{key}: {step}"
