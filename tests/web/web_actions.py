@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ def spin(path: str) -> dict[str, Any]:
     while True:
         for _ in range(20_000):
             count += 1
-        Path(path).write_text(str(count))
+        Path(f"{path}.tmp").write_text(str(count))
+        os.replace(f"{path}.tmp", path)  # a reader never sees a half-written count
 
 
 @jido.action
