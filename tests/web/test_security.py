@@ -58,6 +58,8 @@ def test_a_first_visit_with_the_token_sets_an_httponly_cookie_and_drops_it_from_
     assert TOKEN not in cookie  # the cookie holds a digest, never the token
     assert c.get("/?status=failed").status_code == 200
     assert c.get("/api/runs").status_code == 200
+    deep = client(c.base_url).get("/runs/orders%2F42%20x", params={"token": TOKEN})
+    assert deep.headers["location"] == "/runs/orders%2F42%20x"  # the run's URL, as it was
 
 
 def test_without_a_token_only_loopback_host_names_are_answered(

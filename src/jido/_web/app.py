@@ -214,8 +214,7 @@ def create_app(
         token: when set, required on every request (see :mod:`jido._web.security`).
         bind_host: the address served on (also accepted as a ``Host`` without a token).
         poll_interval: seconds between reads of the store's change feed.
-        counter: counts the runs per status (default ``store.counts``); on SQLite, give it
-            a second store on the same file so that counting never holds up a request.
+        counter: counts the runs per status (default ``store.counts``).
 
     Example:
         >>> from jido._store import open_store

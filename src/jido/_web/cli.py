@@ -60,16 +60,13 @@ def _serve(args: argparse.Namespace) -> int:
         from jido._web.server import make_server
     except ImportError as exc:
         raise _Refused(f'the web view needs its extra: pip install "jido[web]" ({exc})') from None
-    from jido._store import open_store
     from jido._web.actions import StoreActions
 
     store, url = _open(args.store)
-    side = open_store(url) if url.dialect == "sqlite" else None  # counts on its own connection
     actions = StoreActions(store, url)
     try:
         sock = _bind(args.host, args.port)
-        counter = None if side is None else side.counts
-        app = create_app(store, actions=actions, token=token, bind_host=args.host, counter=counter)
+        app = create_app(store, actions=actions, token=token, bind_host=args.host)
         port = sock.getsockname()[1]
         host = f"[{args.host}]" if ":" in args.host else args.host
         print(f"jido web: {url.redacted()} at http://{host}:{port}/", flush=True)
@@ -80,8 +77,6 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         actions.close()
         store.close()
-        if side is not None:
-            side.close()
     return 0
 
 

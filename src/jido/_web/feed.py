@@ -6,10 +6,8 @@ its position is one the hub has read from; otherwise (a client reconnecting with
 ``Last-Event-ID`` of an older event, or one ahead of the hub) it reads the store itself
 from its own position until it meets the hub again. Each event's id is the change-feed
 cursor after it, so a reconnecting client resumes exactly where it stopped: no run change
-is lost or sent twice. Run counts per status are recomputed in the background, never on
-a request, at most as often as they are cheap (counting a million runs takes a few
-hundred milliseconds: give the hub a counter on a connection of its own, so that it
-never holds up a request).
+is lost or sent twice. Run counts per status are read in the background after changes,
+never on a request, at most as often as they are cheap.
 """
 
 from __future__ import annotations
@@ -128,15 +126,22 @@ class Hub:
         wake.set()
 
     async def _supervise(self, step: Callable[[], Any], pause: float) -> None:
+        """Run ``step`` forever; a failure is logged (once a minute while it repeats)."""
+        said, said_at = "", 0.0
         while not self.closed:
             try:
                 await step()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a store hiccup must not end live updates
-                _log.exception("jido web: reading the store failed; trying again in 1 s")
+            except Exception as exc:  # a store hiccup must not end live updates
+                now = time.monotonic()
+                if repr(exc) != said or now - said_at >= 60.0:
+                    said, said_at = repr(exc), now
+                    _log.error("jido web: reading the store failed; trying again every second",
+                               exc_info=True)  # fmt: skip
                 await asyncio.sleep(1.0)
             else:
+                said = ""
                 await asyncio.sleep(pause)
 
     async def _poll_once(self) -> None:

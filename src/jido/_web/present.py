@@ -68,10 +68,10 @@ def graph(kind: str, definition: Any, steps: Sequence[StepRow]) -> dict[str, Any
     The definition's steps are read from ``definition["steps"]``: a list (of step names,
     or of objects with a ``key`` or ``name``, an ``action`` or ``ref`` (``module:qualname``,
     shown as its qualname) and optional dependencies in ``depends_on``/``deps``/``after``/
-    ``needs``) or an object keyed by step name (a plan's). A chain's steps are keyed by their 0-based index and run one after the
-    other; a plan's edges come from each step's dependencies or from
-    ``definition["deps"]`` (``{step: [steps it needs]}``). Steps seen in the journal but
-    not in the definition are added as they were recorded.
+    ``needs``) or an object keyed by step name (a plan's). A chain's steps are keyed by
+    their 0-based index and run one after the other; a plan's edges come from each step's
+    dependencies or from ``definition["deps"]`` (``{step: [steps it needs]}``). Steps seen
+    in the journal but not in the definition are added as they were recorded.
 
     Example:
         >>> g = graph("plan", {"steps": {"a": {}, "b": {"deps": ["a"]}}}, [])
