@@ -27,6 +27,7 @@ LAYERS = [
     "_tools",
     "_mcp",
     "_adapters",
+    "_web",
     "_cli",
 ]
 """Private folders from the bottom up: each may import only folders listed before it."""

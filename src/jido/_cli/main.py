@@ -19,6 +19,7 @@ import jido
 from jido._cli.args import UsageError, count, load_action, parse_object, seconds, version
 from jido._cli.monitor import Monitor, RunState, Summary
 from jido._cli.runs import add_parser as add_runs_parser
+from jido._web import cli as web_cli
 from jido.telemetry import attached
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.insert(0, here)
     if getattr(args, "plain_command", None) is not None:  # needs no rich (jido mcp serve)
         return int(args.plain_command(args))
+    if args.command is web_cli.run:  # needs no rich
+        return int(web_cli.run(None, args))
     try:
         from rich.console import Console
     except ImportError:
@@ -95,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_mcp_parser(sub)
     add_runs_parser(sub)
+    web_cli.add_parser(sub)
     return parser
 
 

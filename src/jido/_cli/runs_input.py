@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from jido._store import ACTIVE, STATUSES, Store, StoreURL, open_store
-from jido._store.url import resolve_store_url
+from jido._store.url import DEFAULT_STORE, resolve_store_url
 
 if TYPE_CHECKING:
     from jido._runtime.runtime import Runtime
@@ -31,7 +31,6 @@ __all__ = [
     "store_url",
 ]
 
-DEFAULT_STORE = "sqlite:///.jido/runs.db"
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _GROUPS = {"active": ACTIVE}

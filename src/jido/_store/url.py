@@ -10,9 +10,11 @@ from urllib.parse import urlsplit
 
 from jido._core.errors import ConfigError
 
-__all__ = ["ENV_VAR", "StoreURL", "parse_store_url", "resolve_store_url"]
+__all__ = ["DEFAULT_STORE", "ENV_VAR", "StoreURL", "parse_store_url", "resolve_store_url"]
 
 ENV_VAR = "JIDO_STORE"
+DEFAULT_STORE = "sqlite:///.jido/runs.db"
+"""The store of ``jido runs`` and ``jido web`` when neither ``--store`` nor ``JIDO_STORE`` says."""
 _FORMS = "sqlite:///relative/path.db, sqlite:////absolute/path.db or postgresql://user@host/db"
 
 
