@@ -61,7 +61,7 @@ async def check_errors(client: Client) -> None:
     assert "a:" in body["message"]
     bad_order = {"customer": "ada", "items": [{"sku": "x", "quantity": 0}]}
     body = error_of(await client.call_tool("place_order", bad_order))
-    assert body["details"]["field"] == "items.0.quantity"
+    assert body["details"]["field"] == "items[0].quantity"
     body = error_of(await client.call_tool("add", {}))
     assert body["type"] == "validation_error"
     assert body["details"]["field"] == "a"

@@ -118,6 +118,7 @@ def error_to_json(error: BaseException) -> dict[str, Any]:
     Details that are not JSON are replaced by their ``repr``.
 
     Example:
+        >>> import jido
         >>> error_to_json(jido.ExecutionError("busy", retry_after=1.0))["retry_after"]
         1.0
     """
@@ -176,6 +177,7 @@ def error_from_json(data: Mapping[str, Any]) -> JidoError:
     (at the top, as the cause of an :class:`jido_errors.InternalError`).
 
     Example:
+        >>> import jido
         >>> err = error_from_json(error_to_json(jido.TimeoutError("slow")))
         >>> (type(err).__name__, err.retryable)
         ('TimeoutError', True)
