@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from jido._core.errors import CancelledError, ExecutionError, JidoError, ValidationError
 from jido._observe.redact import MASK, is_secret_key, redact_text
 from jido._store import SINGLE_STEP, RunHistory, Store
-from jido._store.codec import encode, error_to_json
+from jido._store.codec import error_to_json
 
 if TYPE_CHECKING:
     from jido._observe.telemetry import Tracker
@@ -45,9 +45,11 @@ class DurableRun:
         "kind",
         "lost",
         "owner",
+        "prestarted",
         "recovered",
         "run_id",
         "steps",
+        "successors",
     )
 
     def __init__(
@@ -70,6 +72,11 @@ class DurableRun:
         self.steps = {s.key: s for s in history.steps} if history is not None else {}
         self._on_lost = on_lost
         self._store = store
+        self.prestarted: dict[str, int] = {}
+        """Attempts recorded as started by an earlier transaction (step key: attempt)."""
+        self.successors: dict[str, str] = {}
+        """The step that follows each step of a chain: its first attempt is recorded in the
+        transaction that records the step's success (one commit per step)."""
 
     def step(self, key: str, tracker: Tracker | None = None) -> StepJournal:
         """The journal of step ``key`` (``""``: the run's only action)."""
@@ -91,6 +98,8 @@ class DurableRun:
             return False
         try:
             ok = fn(*args, owner=self.owner, **kwargs)
+        except ValidationError:
+            raise  # a value that cannot be stored: the caller says what the run does
         except Exception:
             log.exception("jido could not journal %s of run %s", op, self.run_id)
             return False
@@ -150,6 +159,10 @@ class StepJournal:
 
     def started(self, attempt: int) -> None:
         run = self.run
+        if run.prestarted.get(self.key) == attempt:  # recorded with the step before it
+            del run.prestarted[self.key]
+            self._checkpoint("attempt_started")
+            return
         run.write(
             "attempt_started",
             run._store.attempt_started,
@@ -163,26 +176,35 @@ class StepJournal:
     def succeeded(self, attempt: int, result: dict[str, Any]) -> None:
         run = self.run
         try:
-            encode(result, "result")
-        except ValidationError as exc:
+            if self.key == SINGLE_STEP:
+                run.finish("succeeded", result=result, attempt=(self.key, attempt))
+                self._checkpoint("run_succeeded")
+                return
+            following = self._following()
+            if run.write(
+                "step_succeeded",
+                run._store.step_succeeded,
+                run.run_id,
+                self.key,
+                attempt,
+                at=time.time(),
+                result=result,
+                start_next=following,
+            ):
+                run.prestarted.update(following)
+            self._checkpoint("step_succeeded")
+        except ValidationError as exc:  # the result is not JSON: the run fails with that
             self.bad_result = unstorable(exc)
             if self.key == SINGLE_STEP:
                 run.finish("failed", error=self.bad_result, attempt=(self.key, attempt))
-            return
-        if self.key == SINGLE_STEP:
-            run.finish("succeeded", result=result, attempt=(self.key, attempt))
-            self._checkpoint("run_succeeded")
-            return
-        run.write(
-            "step_succeeded",
-            run._store.step_succeeded,
-            run.run_id,
-            self.key,
-            attempt,
-            at=time.time(),
-            result=result,
-        )
-        self._checkpoint("step_succeeded")
+
+    def _following(self) -> tuple[tuple[str, int], ...]:
+        """The next step's first attempt, when it starts right after this one (a chain)."""
+        run = self.run
+        nxt = run.successors.get(self.key)
+        if nxt is None or nxt in run.steps or nxt in run.completed:
+            return ()
+        return ((nxt, 1),)
 
     def failed(self, attempt: int, error: JidoError, delay: float | None) -> None:
         run = self.run

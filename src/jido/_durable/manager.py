@@ -85,21 +85,29 @@ class Durable:
             time.time(),
         )
 
-    def begin(self, new: NewRun) -> tuple[DurableRun | None, AsyncRef, Relay | None]:
+    def begin(
+        self, new: NewRun, first_step: str | None = None
+    ) -> tuple[DurableRun | None, AsyncRef, Relay | None]:
         """Record ``new``, or join the run already recorded under its id.
 
-        Returns the run to drive (None when joining), its handle, and the handle's relay
-        (attach the driver to it).
+        ``first_step`` is the key of the step that starts at once: its first attempt is
+        recorded with the run (one transaction). Returns the run to drive (None when
+        joining), its handle, and the handle's relay (attach the driver to it).
         """
         with self._lock:  # one start at a time here: a second start finds the first's handle
             if self._closed:
                 raise ConfigError("the runtime's store is closed")
             created, row = self.store.start_run(
-                new, owner=self.owner, lease_until=time.time() + self.lease
+                new,
+                owner=self.owner,
+                lease_until=time.time() + self.lease,
+                attempt=None if first_step is None else (first_step, 1),
             )
             if created:
                 ref, relay = self._handle(new.action, new.run_id)
                 run = DurableRun(self.store, self.owner, new.run_id, new.kind, None, self.lost)
+                if first_step is not None:
+                    run.prestarted[first_step] = 1
                 return run, ref, relay
             local = self._active.get(row.run_id)
         if local is not None:
@@ -131,7 +139,7 @@ class Durable:
         except JidoError as exc:
             return finished_ref(_name(action), run_id or "", rt._grace(), exc, False)
         try:
-            run, ref, relay = self.begin(new)
+            run, ref, relay = self.begin(new, SINGLE_STEP)
         except JidoError as exc:  # the run's start was reported: report its end
             _report_end(call, exc)
             return finished_ref(_name(action), new.run_id, rt._grace(), exc, False)

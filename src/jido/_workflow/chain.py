@@ -277,7 +277,12 @@ class _ChainJob:
         }
         return definition, shape
 
+    def first_step(self) -> str | None:
+        return "0" if self.steps else None
+
     def with_run(self, run: DurableRun) -> _ChainJob:
+        # each step's success also records the next step's first attempt: one commit a step
+        run.successors.update({str(i): str(i + 1) for i in range(len(self.steps) - 1)})
         return dataclasses.replace(self, durable=run)
 
     def encode_outcome(self, outcome: Any) -> Any:

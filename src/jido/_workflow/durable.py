@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from jido._action.action import spec_of
 from jido._core.cancel import CancelReason
 from jido._core.context import current_or_none
-from jido._core.errors import CancelledError, JidoError
+from jido._core.errors import CancelledError, JidoError, ValidationError
 from jido._durable.definition import action_entry, encode_options, stored_context
-from jido._durable.journal import DurableRun, StepJournal
+from jido._durable.journal import DurableRun, StepJournal, unstorable
 from jido._durable.relay import Relay
 from jido._run.call import Call
 from jido._run.ref import AsyncRef
@@ -42,6 +42,9 @@ class DurableJob(Protocol):
 
     def definition(self) -> tuple[dict[str, Any], Any]:
         """``(definition, shape)``: what to record, and what its fingerprint covers."""
+
+    def first_step(self) -> str | None:
+        """The key of the step that starts as soon as the run does (None: several may)."""
 
     def with_run(self, run: DurableRun) -> DurableJob:
         """The same job, journaling into ``run`` and reusing its completed steps."""
@@ -75,7 +78,7 @@ def start(rt: Runtime, runner: Any, job: DurableJob, run_id: str | None, once: A
     durable: Any = rt._durable
     definition, shape = job.definition()
     new = durable.new_run(runner.name, runner.name, run_id, definition, shape, job.params)
-    run, ref, relay = durable.begin(new)
+    run, ref, relay = durable.begin(new, job.first_step())
     if run is not None and relay is not None:
         launch(rt, runner, job.with_run(run), run, relay, once)
     return ref  # type: ignore[no-any-return]
@@ -126,7 +129,12 @@ class Recorded:
                 )
                 run.finish("cancelled", error=error)
             raise
-        run.finish("succeeded", result=self.job.encode_outcome(outcome))
+        try:
+            run.finish("succeeded", result=self.job.encode_outcome(outcome))
+        except ValidationError as exc:  # an outcome that is not JSON fails the run
+            failure = unstorable(exc)
+            run.finish("failed", error=failure)
+            raise failure from None
         return outcome
 
 

@@ -126,6 +126,9 @@ class PlanJob:
         }
         return definition, shape
 
+    def first_step(self) -> str | None:
+        return None  # several steps may start at once
+
     def with_run(self, run: DurableRun) -> PlanJob:
         return dataclasses.replace(self, durable=run)
 
