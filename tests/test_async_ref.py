@@ -13,7 +13,7 @@ import pytest
 import actions
 import jido
 from actions import Add, Probe
-from conftest import Stopwatch
+from support import Stopwatch
 
 
 def test_readme_async_example() -> None:

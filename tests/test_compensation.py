@@ -18,7 +18,7 @@ import pytest
 
 import jido
 import jido.testing
-from conftest import Stopwatch
+from support import Stopwatch
 
 
 class Recorder:

@@ -20,8 +20,8 @@ import pytest
 
 import jido
 import process_actions as pa
-from conftest import TESTS, Stopwatch, wait_until
 from process_pool import PROCESS_STOPS, children_of, python
+from support import TESTS, Stopwatch, wait_until
 
 # -- defect 13: starting a run never waits for a child ---------------------------------------------
 COLD_START = textwrap.dedent(

@@ -22,9 +22,9 @@ import pytest
 import jido
 import jido.telemetry
 import jido.tools
-from conftest import wait_until
 from jido._observe.telemetry import REGISTRY
 from jido.workflow import achain, chain_async
+from support import wait_until
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 OBSERVABILITY = (Path(__file__).resolve().parent.parent / "docs" / "observability.md").read_text()

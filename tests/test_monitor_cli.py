@@ -26,9 +26,9 @@ import jido
 import jido.telemetry
 import jido.testing
 from actions import Probe
-from conftest import wait_until
 from jido._cli.demo import SCENARIOS
 from jido._cli.monitor import Monitor, RunState
+from support import wait_until
 
 TESTS = Path(__file__).resolve().parent
 SRC = TESTS.parent / "src"

@@ -23,8 +23,8 @@ import pytest
 
 import jido
 import process_actions as pa
-from conftest import TESTS, Stopwatch, wait_until
 from process_pool import PROCESS_STOPS, alive, children_of, engine_of, open_fds, python
+from support import TESTS, Stopwatch, wait_until
 
 
 # -- supervision: the pool's threads and children ------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import TESTS
+from support import TESTS
 
 SOAK = TESTS.parent / "benchmarks" / "soak.py"
 

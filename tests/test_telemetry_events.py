@@ -29,8 +29,8 @@ import jido
 import jido.telemetry
 import jido.testing
 from actions import Probe
-from conftest import wait_until
 from jido.telemetry import Event
+from support import wait_until
 
 MASK = "[REDACTED]"
 

@@ -19,7 +19,7 @@ import jido
 import jido.telemetry
 import jido.testing
 from actions import Probe
-from conftest import wait_until
+from support import wait_until
 
 SECRETS = ("hunter2", "s3cr3t-key", "tok.en.value", "pa55word")
 

@@ -41,8 +41,8 @@ import jido
 import jido.telemetry
 import jido.testing
 from actions import Probe
-from conftest import wait_until
 from jido._observe.otel import reset_auto
+from support import wait_until
 
 TESTS = Path(__file__).resolve().parent
 SRC = TESTS.parent / "src"

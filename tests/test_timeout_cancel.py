@@ -19,7 +19,7 @@ import actions
 import jido
 import jido.testing
 from actions import Probe
-from conftest import Stopwatch, wait_until
+from support import Stopwatch, wait_until
 
 BOUND = 2.0  # a 0.2 s timeout must return within this
 

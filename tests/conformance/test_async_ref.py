@@ -11,7 +11,7 @@ import pytest
 import jido
 from conformance import actions
 from conformance.conftest import Engine
-from conftest import Stopwatch, wait_until
+from support import Stopwatch, wait_until
 
 KINDS = [pytest.param(False, id="sync"), pytest.param(True, id="async")]
 

@@ -16,7 +16,7 @@ import jido
 import jido.testing
 from conformance import actions
 from conformance.conftest import REMOTE, TIMED, Engine, engines
-from conftest import wait_until
+from support import wait_until
 
 KINDS = [pytest.param(False, id="sync"), pytest.param(True, id="async")]
 

@@ -16,7 +16,7 @@ import jido.testing
 from conformance import actions
 from conformance.actions import Probe
 from conformance.conftest import TIMED, Engine, engines
-from conftest import Stopwatch
+from support import Stopwatch
 
 SLACK = 0.6
 EARLY = 0.01  # timers may fire a hair early relative to our own monotonic reads

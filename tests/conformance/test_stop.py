@@ -22,7 +22,7 @@ import jido
 from conformance import actions
 from conformance.actions import Probe
 from conformance.conftest import REMOTE, TIMED, Engine, engines
-from conftest import Stopwatch, wait_until
+from support import Stopwatch, wait_until
 
 BOUND = 3.0  # a short timeout must be reported within this (generous: shared machine)
 BLOCKED_FOR = 0.8  # how long blocked_sleep blocks

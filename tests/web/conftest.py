@@ -124,9 +124,9 @@ def _no_browser(why: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not beyond: playwright holds an event loop in this thread
 def browser() -> Iterator[Any]:
-    """Headless Chromium (Debian's), driven by Playwright, for the whole session."""
+    """Headless Chromium (Debian's), driven by Playwright, for one test module."""
     if not Path(CHROMIUM).exists() and IN_CI:
         _install_chromium()
     if not Path(CHROMIUM).exists():
