@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 TESTS = Path(__file__).resolve().parent
 """The tests folder."""
@@ -36,3 +37,22 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.elapsed = time.monotonic() - self.start
+
+
+def sql(url: str, statement: str, *args: Any) -> list[Any]:
+    """Run one SQL statement on the store at ``url`` (``?`` placeholders on both backends)."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        db = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            rows = db.execute(statement, args).fetchall()
+            db.commit()
+            return rows
+        finally:
+            db.close()
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(statement.replace("?", "%s"), args)  # type: ignore[arg-type]
+        return cur.fetchall() if cur.description else []

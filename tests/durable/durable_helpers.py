@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 import jido
+from support import sql  # noqa: F401 (re-exported for the durable tests)
 
 LEASE = 0.5
 """The lease of the suite's runtimes: an orphan is recoverable half a second after its death."""
@@ -55,22 +56,3 @@ def read_json(path: Any) -> Any:
     from pathlib import Path
 
     return json.loads(Path(path).read_text())
-
-
-def sql(url: str, statement: str, *args: Any) -> list[tuple[Any, ...]]:
-    """Run one SQL statement on the store at ``url`` (``?`` placeholders on both backends)."""
-    if url.startswith("sqlite"):
-        import sqlite3
-
-        db = sqlite3.connect(url.removeprefix("sqlite:///"))
-        try:
-            rows = db.execute(statement, args).fetchall()
-            db.commit()
-            return rows
-        finally:
-            db.close()
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(statement.replace("?", "%s"), args)  # type: ignore[arg-type]
-        return cur.fetchall() if cur.description else []

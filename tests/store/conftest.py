@@ -6,7 +6,6 @@ database of its own.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 
 from jido._store import Store, open_store
+from support import sql
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -40,19 +40,7 @@ def store(store_url: str) -> Iterator[Store]:
 def raw(store_url: str) -> Callable[..., list[Any]]:
     """Run SQL directly on the store's database (``?`` placeholders work on both)."""
 
-    def run(sql: str, *args: Any) -> list[Any]:
-        if store_url.startswith("sqlite"):
-            db = sqlite3.connect(store_url.removeprefix("sqlite:///"))
-            try:
-                rows = db.execute(sql, args).fetchall()
-                db.commit()
-                return rows
-            finally:
-                db.close()
-        import psycopg
-
-        with psycopg.connect(store_url, autocommit=True) as conn:
-            cur = conn.execute(sql.replace("?", "%s"), args)  # type: ignore[arg-type]
-            return cur.fetchall() if cur.description else []
+    def run(statement: str, *args: Any) -> list[Any]:
+        return sql(store_url, statement, *args)
 
     return run

@@ -50,6 +50,7 @@ from jido._store.shared import (
     decode_page_cursor,
     encode_error,
     finish_args,
+    start_args,
 )
 from jido._store.url import StoreURL
 
@@ -127,18 +128,7 @@ class PostgresStore:
         attempt: tuple[str, int] | None = None,
     ) -> tuple[bool, RunRow]:
         args = (
-            new.run_id,
-            new.kind,
-            new.action,
-            encode(new.definition, "definition"),
-            new.fingerprint,
-            encode(new.params, "params"),
-            encode(new.context, "context"),
-            owner,
-            lease_until,
-            new.created_at,
-            new.created_at,
-            new.created_at,
+            *start_args(new, owner, lease_until),
             *(attempt or (None, None)),
             attempt is not None,
             new.run_id,

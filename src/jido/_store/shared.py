@@ -10,7 +10,7 @@ from typing import Any
 
 from jido._core.errors import CancelledError, ConfigError
 from jido._store.codec import encode, error_to_json
-from jido._store.records import STATUSES, Status
+from jido._store.records import STATUSES, NewRun, Status
 
 __all__ = [
     "ErrorLike",
@@ -22,6 +22,7 @@ __all__ = [
     "encode_error",
     "encode_page_cursor",
     "finish_args",
+    "start_args",
 ]
 
 MAX_LIMIT = 10_000
@@ -129,3 +130,21 @@ def check_next(
         if (k, n) == (step_key, attempt):
             raise ConfigError(f"start_next cannot restart the attempt that succeeded: {(k, n)!r}")
     return pairs
+
+
+def start_args(new: NewRun, owner: str, lease_until: float) -> tuple[Any, ...]:
+    """The values of a new run's row, in the order both backends' ``START`` statements take."""
+    return (
+        new.run_id,
+        new.kind,
+        new.action,
+        encode(new.definition, "definition"),
+        new.fingerprint,
+        encode(new.params, "params"),
+        encode(new.context, "context"),
+        owner,
+        lease_until,
+        new.created_at,
+        new.created_at,
+        new.created_at,
+    )

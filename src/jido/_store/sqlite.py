@@ -42,6 +42,7 @@ from jido._store.shared import (
     decode_page_cursor,
     encode_error,
     finish_args,
+    start_args,
 )
 from jido._store.url import StoreURL
 
@@ -116,20 +117,7 @@ class SQLiteStore:
         lease_until: float,
         attempt: tuple[str, int] | None = None,
     ) -> tuple[bool, RunRow]:
-        args = (
-            new.run_id,
-            new.kind,
-            new.action,
-            encode(new.definition, "definition"),
-            new.fingerprint,
-            encode(new.params, "params"),
-            encode(new.context, "context"),
-            owner,
-            lease_until,
-            new.created_at,
-            new.created_at,
-            new.created_at,
-        )
+        args = start_args(new, owner, lease_until)
 
         def body(db: sqlite3.Connection) -> tuple[bool, RunRow]:
             created = db.execute(q.START, args).rowcount == 1
