@@ -6,19 +6,17 @@ Tests that break things (abandoned threads, shutdown, killed children) use an is
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
 import jido
 import jido.engines
 from actions import Probe
+from pgserver import pg_server, pg_url  # noqa: F401 (the session's Postgres, for every suite)
+from support import TESTS, Stopwatch, wait_until  # noqa: F401 (shared with the test modules)
 
-TESTS = Path(__file__).resolve().parent
-
-# The documented built-in defaults (README, "Configuration"), used to undo jido.configure().
+# The documented built-in defaults (docs/configuration.md), used to undo jido.configure().
 DOCUMENTED_DEFAULTS = {
     "timeout": 5.0,
     "max_retries": 1,
@@ -30,34 +28,6 @@ DOCUMENTED_DEFAULTS = {
     "isolation": "thread",
     "compensation_timeout": None,
 }
-
-
-def wait_until(
-    predicate: Callable[[], object], timeout: float = 2.0, interval: float = 0.005
-) -> bool:
-    """Poll ``predicate`` until it is truthy or ``timeout`` seconds pass; return its last truth."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() >= deadline:
-            return bool(predicate())
-        time.sleep(interval)
-
-
-class Stopwatch:
-    """``with Stopwatch() as sw: ...`` then ``sw.elapsed`` (monotonic seconds)."""
-
-    def __init__(self) -> None:
-        self.start = 0.0
-        self.elapsed = 0.0
-
-    def __enter__(self) -> Stopwatch:
-        self.start = time.monotonic()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.elapsed = time.monotonic() - self.start
 
 
 def pytest_configure(config: pytest.Config) -> None:

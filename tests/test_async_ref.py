@@ -1,5 +1,5 @@
 """run_async / await_ / AsyncRef, in-process specifics: the caller's event loop, defaults,
-garbage refs, many concurrent runs (contract item 2, README "AsyncRef semantics"). The
+garbage refs, many concurrent runs (contract item 2, docs/guarantees.md "AsyncRef semantics"). The
 AsyncRef contract on every engine is in tests/conformance/test_async_ref.py."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 import actions
 import jido
 from actions import Add, Probe
-from conftest import Stopwatch
+from support import Stopwatch
 
 
 def test_readme_async_example() -> None:

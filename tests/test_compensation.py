@@ -1,4 +1,4 @@
-"""Compensation (``on_error``), contract item 4 and README "What a run does", step 5.
+"""Compensation (``on_error``), contract item 4 and docs/guarantees.md "What a run does", step 5.
 
 Runs once, after the final failed attempt, with its own timeout (``compensation_timeout``,
 default 5 s, never the run's timeout), crash-contained; its result lands in
@@ -18,7 +18,7 @@ import pytest
 
 import jido
 import jido.testing
-from conftest import Stopwatch
+from support import Stopwatch
 
 
 class Recorder:
@@ -83,7 +83,7 @@ def compensated(
 def compensation_result(details: dict[str, Any]) -> Any:
     """The on_error return value as reported in details["compensation"].
 
-    The README says the result "lands in error.details['compensation']"; it may be the value
+    docs/guarantees.md says the result "lands in error.details['compensation']"; it may be the value
     itself or a record holding it under "result".
     """
     comp = details["compensation"]

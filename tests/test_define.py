@@ -91,7 +91,7 @@ def test_name_is_derived_from_the_class_name_when_omitted() -> None:
     derived = AddNumbersTogether.metadata()["name"]
     assert derived.replace("_", "").lower() == "addnumberstogether"
     assert jido.run(AddNumbersTogether, timeout=0) == {}
-    # README: ``name = "add"  # ... (default: from the class name)``: the attribute shows it.
+    # Quick start: ``name = "add"  # ... (default: from the class name)``: the attribute shows it.
     assert AddNumbersTogether.name == derived
 
 

@@ -18,11 +18,16 @@ LAYERS = [
     "_core",
     "_observe",
     "_action",
+    "_store",
     "_run",
     "_engines",
+    "_durable",
     "_runtime",
     "_workflow",
     "_tools",
+    "_mcp",
+    "_adapters",
+    "_web",
     "_cli",
 ]
 """Private folders from the bottom up: each may import only folders listed before it."""

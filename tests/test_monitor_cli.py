@@ -1,6 +1,6 @@
 """The live monitor (run states and the summary) and the ``jido`` command line.
 
-Contract (issue 3, "Looking at work"; README, "Watching work: the CLI"): a per-run status
+Contract (issue 3, "Looking at work"; docs/cli.md): a per-run status
 (running, retrying in N s, timed out, cancelled, done) and a summary at the end (counts,
 p50/p95 durations, retries, timeouts). ``jido demo`` tours the guarantees then runs a
 batch with the live view; ``jido run MODULE:ACTION --params '{...}'`` prints the result
@@ -26,9 +26,9 @@ import jido
 import jido.telemetry
 import jido.testing
 from actions import Probe
-from conftest import wait_until
 from jido._cli.demo import SCENARIOS
 from jido._cli.monitor import Monitor, RunState
+from support import wait_until
 
 TESTS = Path(__file__).resolve().parent
 SRC = TESTS.parent / "src"

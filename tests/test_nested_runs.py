@@ -18,7 +18,7 @@ import pytest
 
 import jido
 from actions import Probe, coop_sleep
-from conftest import Stopwatch, wait_until
+from support import Stopwatch, wait_until
 
 BOUND = 10.0
 

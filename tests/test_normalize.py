@@ -19,7 +19,7 @@ import pytest
 
 import jido
 from actions import Add, Echo, Probe
-from conftest import Stopwatch
+from support import Stopwatch
 
 
 class FrozenMapping(Mapping[str, Any]):

@@ -7,6 +7,11 @@ import types
 import pytest
 
 import jido
+import jido.adapters
+import jido.adapters.langchain
+import jido.adapters.openai_agents
+import jido.adapters.pydantic_ai
+import jido.mcp
 import jido.testing
 import jido.workflow
 
@@ -29,8 +34,11 @@ JIDO_ALL = [
     "RemoteError",
     "RetryPolicy",
     "RunContext",
+    "RunInfo",
     "RunOptions",
+    "RunPage",
     "Runtime",
+    "StepInfo",
     "TimeoutError",
     "ValidationError",
     "action",
@@ -71,6 +79,13 @@ TOOLS_ALL = [
     "to_tool",
 ]
 
+MCP_ALL = ["DEFAULT_HEARTBEAT", "TOKEN_ENV", "http_app", "run", "server"]
+
+ADAPTERS_ALL: list[str] = []
+PYDANTIC_AI_ALL = ["toolset"]
+OPENAI_AGENTS_ALL = ["tools"]
+LANGCHAIN_ALL = ["tools"]
+
 WORKFLOW_ALL = [
     "AsyncClosure",
     "ChainInterrupted",
@@ -93,7 +108,7 @@ WORKFLOW_ALL = [
     "run_async",
 ]
 
-# What the README and the contract document for the core (must never disappear).
+# What the docs and the contract document for the core (must never disappear).
 DOCUMENTED_CORE = {
     "Action",
     "action",
@@ -139,8 +154,13 @@ def _isort_style(name: str) -> tuple[int, str]:
         (jido.telemetry, TELEMETRY_ALL),
         (jido.engines, ENGINES_ALL),
         (jido.tools, TOOLS_ALL),
+        (jido.mcp, MCP_ALL),
+        (jido.adapters, ADAPTERS_ALL),
+        (jido.adapters.pydantic_ai, PYDANTIC_AI_ALL),
+        (jido.adapters.openai_agents, OPENAI_AGENTS_ALL),
+        (jido.adapters.langchain, LANGCHAIN_ALL),
     ],
-    ids=["jido", "jido.testing", "jido.workflow", "jido.telemetry", "jido.engines", "jido.tools"],
+    ids=lambda value: getattr(value, "__name__", None),
 )
 def test_all_is_pinned_sorted_and_importable(module: types.ModuleType, expected: list[str]) -> None:
     assert module.__all__ == expected

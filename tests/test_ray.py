@@ -31,10 +31,10 @@ import jido.engines
 import jido.testing
 from conformance import actions
 from conformance.actions import Probe
-from conftest import Stopwatch, wait_until
 from jido._run.outcome import Stopped
 from jido._run.timers import Timers
 from jido.workflow import Plan, achain, chain, chain_async
+from support import Stopwatch, wait_until
 
 ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "jido[ray]")')
 

@@ -1,6 +1,6 @@
 """Redaction of values and text (``jido._observe.redact``), property-tested with hypothesis.
 
-Contract (README, "Observability"; issue 3): keys such as ``password``, ``token``,
+Contract (docs/observability.md, "Events"; issue 3): keys such as ``password``, ``token``,
 ``secret``, ``api_key``, ``authorization`` are masked; long strings are truncated; depth
 and size are bounded; ``Bearer``/``Basic`` credentials and ``key=value`` secrets in text are
 masked. Redaction is for anything jido logs or reports, so it must never raise and never
@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-# The bounds are the module's documented constants (README: "depth and size bounded").
+# The bounds are the module's documented constants (docs/observability.md: "depth and size
+# bounded").
 from jido._observe.redact import MASK, MAX_DEPTH, MAX_ITEMS, MAX_TEXT, redact, redact_text
 
 MAX_STRING = MAX_TEXT + 64  # a truncated string keeps MAX_TEXT chars plus a short note

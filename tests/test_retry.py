@@ -22,7 +22,7 @@ import actions
 import jido
 import jido.testing
 from actions import Probe
-from conftest import Stopwatch
+from support import Stopwatch
 
 SLACK = 0.6  # upper-bound slack for timing on a shared machine
 EARLY = 0.01  # timers may fire a hair early relative to our own monotonic reads

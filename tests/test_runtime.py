@@ -12,7 +12,7 @@ import pytest
 import actions
 import jido
 from actions import Probe
-from conftest import Stopwatch, wait_until
+from support import Stopwatch, wait_until
 
 
 def test_runtime_run_arun_run_async() -> None:

@@ -17,7 +17,7 @@ import pytest
 
 import jido
 from actions import Probe, blocked_sleep
-from conftest import TESTS, Stopwatch
+from support import TESTS, Stopwatch
 
 NOISE = ("timers are closed", "completion failed", "Traceback", "Exception ignored", "Error")
 

@@ -21,10 +21,10 @@ import pytest
 import jido
 import jido.telemetry
 from actions import Probe, spin, square
-from conftest import Stopwatch, wait_until
 from jido._engines import threads as threads_module
 from jido._run import call as call_module
 from jido._run import driver as driver_module
+from support import Stopwatch, wait_until
 
 BOUND = 3.0
 """Generous upper bound (s) for anything that must not hang."""

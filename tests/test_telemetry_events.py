@@ -1,6 +1,6 @@
 """In-process telemetry events: exact sequences, metadata, measurements, handlers.
 
-Contract (README, "Observability" / "Events", and issue 3): every run emits ``run.start``
+Contract (docs/observability.md, "Events", and issue 3): every run emits ``run.start``
 ... ``run.stop`` with ``attempt.start`` / ``attempt.stop`` | ``attempt.exception`` per attempt,
 ``retry.scheduled`` (with the delay) between attempts, ``timeout`` / ``cancel`` (with
 ``stopped``/``stop``) for a stopped attempt and ``compensation.start`` / ``.stop`` around
@@ -29,8 +29,8 @@ import jido
 import jido.telemetry
 import jido.testing
 from actions import Probe
-from conftest import wait_until
 from jido.telemetry import Event
+from support import wait_until
 
 MASK = "[REDACTED]"
 
@@ -673,4 +673,6 @@ def test_event_fields_and_names() -> None:
         "cancel",
         "compensation.start",
         "compensation.stop",
+        "journal.checkpoint",
+        "progress",
     }

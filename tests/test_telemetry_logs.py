@@ -1,6 +1,6 @@
 """Standard logging under the ``jido`` logger, gated per call by ``log_level``, redacted.
 
-Contract (README, "Observability" / "Logs"): ``debug`` run start and finish; ``info``
+Contract (docs/observability.md, "Logs"): ``debug`` run start and finish; ``info``
 retries, timeouts, cancellations and failures; ``warning`` failed compensations and
 detached handlers. The per-call ``log_level`` (default ``"info"``) is the threshold for
 jido's own lines; the logger's own level still applies. Messages pass through the same
@@ -19,7 +19,7 @@ import jido
 import jido.telemetry
 import jido.testing
 from actions import Probe
-from conftest import wait_until
+from support import wait_until
 
 SECRETS = ("hunter2", "s3cr3t-key", "tok.en.value", "pa55word")
 

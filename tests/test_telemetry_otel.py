@@ -1,6 +1,6 @@
 """OpenTelemetry: spans, span events, metrics and trace-context propagation.
 
-Contract (README, "Observability" / "OpenTelemetry", and issue 3): each run is a
+Contract (docs/observability.md, "OpenTelemetry", and issue 3): each run is a
 ``jido.run <action>`` span with one ``jido.attempt <action>`` child per attempt; retries,
 timeouts, cancellations and compensation are span events; failures set status ERROR and
 ``error.type``; attributes live under ``jido.*``. Metrics: ``jido.runs``, ``jido.attempts``,
@@ -41,8 +41,8 @@ import jido
 import jido.telemetry
 import jido.testing
 from actions import Probe
-from conftest import wait_until
 from jido._observe.otel import reset_auto
+from support import wait_until
 
 TESTS = Path(__file__).resolve().parent
 SRC = TESTS.parent / "src"
@@ -247,7 +247,7 @@ def test_execution_mode_attribute(otel: Otel, action: Any, timeout: float, mode:
 
 
 def test_outcome_attribute_on_spans(otel: Otel) -> None:
-    """README lists ``jido.outcome`` among the span attributes."""
+    """docs/observability.md lists ``jido.outcome`` among the span attributes."""
     jido.run(actions.Add, {"value": 1}, timeout=0)
     with pytest.raises(jido.ExecutionError):
         jido.run(actions.raise_value_error, timeout=0, max_retries=0)

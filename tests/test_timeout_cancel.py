@@ -1,5 +1,5 @@
 """Timeouts and cancellation, engine-specific: abandoned worker threads, process children
-that are reused, nested async runs (contract item 1, README guarantees). How every engine
+that are reused, nested async runs (contract item 1, docs/guarantees.md). How every engine
 stops every kind of action is in tests/conformance/test_stop.py.
 
 Every TimeoutError/CancelledError for a stopped attempt carries ``details["stopped"]``
@@ -19,7 +19,7 @@ import actions
 import jido
 import jido.testing
 from actions import Probe
-from conftest import Stopwatch, wait_until
+from support import Stopwatch, wait_until
 
 BOUND = 2.0  # a 0.2 s timeout must return within this
 

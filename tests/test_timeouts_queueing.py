@@ -23,7 +23,7 @@ import pytest
 import jido
 import jido.telemetry
 from actions import Probe, always_fail, async_always_fail, blocked_sleep, coop_sleep, spin, square
-from conftest import Stopwatch, wait_until
+from support import Stopwatch, wait_until
 
 BOUND = 5.0
 HUGE = [1e10, 2**63, 1e300]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import jido
-from conftest import Stopwatch
+from support import Stopwatch
 
 BOUND = 5.0
 EXITS = [SystemExit, KeyboardInterrupt, GeneratorExit]

@@ -362,16 +362,23 @@ def test_chain_errors_keep_their_cause_and_pickle(mode: str) -> None:
     with pytest.raises(jido.ExecutionError) as info:
         _run_chain(mode, [Add, crash])
     error = info.value
-    assert isinstance(error.__cause__, ValueError)
+    step_error = error.__cause__  # the step's own error, untouched
+    assert isinstance(step_error, jido.ExecutionError)
+    assert "step" not in step_error.details
+    assert not step_error.message.startswith("Chain step")
+    assert isinstance(step_error.__cause__, ValueError)
     back = pickle.loads(pickle.dumps(error))
     assert back.details["step"] == 1
     assert back.message == error.message
+    assert isinstance(back.__cause__, jido.ExecutionError)
+    assert isinstance(back.__cause__.__cause__, ValueError)
 
 
 def test_a_jido_error_raised_by_a_step_pickles() -> None:
     with pytest.raises(jido.ExecutionError) as info:
         chain([fail])
-    assert info.value.__cause__ is None
+    assert isinstance(info.value.__cause__, jido.ExecutionError)  # the step's error
+    assert info.value.__cause__.__cause__ is None
     assert pickle.loads(pickle.dumps(info.value)).details["step_action"] == "fail"
 
 

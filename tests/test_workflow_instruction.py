@@ -189,7 +189,7 @@ def test_replace_equality_repr_and_pickle() -> None:
     assert pickle.loads(pickle.dumps(instr)) == instr
     with pytest.raises(TypeError):
         hash(instr)
-    with pytest.raises(TypeError, match="unknown fields"):
+    with pytest.raises(jido.ConfigError, match="unknown fields"):
         instr.replace(nope=1)
 
 

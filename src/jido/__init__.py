@@ -28,15 +28,19 @@ from jido._core.errors import (
     ValidationError,
 )
 from jido._core.options import RetryPolicy, RunOptions
+from jido._core.version import VERSION
+from jido._durable.info import RunInfo, RunPage, StepInfo
 from jido._run.ref import AsyncRef
 from jido._runtime.api import arun, await_, cancel, run, run_async
 from jido._runtime.config import configure
-from jido._runtime.runtime import Runtime, default_runtime, shutdown
+from jido._runtime.default import default_runtime, shutdown
+from jido._runtime.runtime import Runtime
+from jido._workflow import resume as _resume  # noqa: F401 (durable chains and plans resume)
 from jido._workflow.chain import chain
 from jido._workflow.instruction import Instruction
 from jido._workflow.plan import Plan
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "Action",
@@ -57,8 +61,11 @@ __all__ = [
     "RemoteError",
     "RetryPolicy",
     "RunContext",
+    "RunInfo",
     "RunOptions",
+    "RunPage",
     "Runtime",
+    "StepInfo",
     "TimeoutError",
     "ValidationError",
     "action",

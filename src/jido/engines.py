@@ -17,7 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jido._core.errors import ConfigError
+from jido._core.errors import ConfigError, ValidationError
+from jido._core.normalize import normalize_context
+from jido._core.options import check_seconds
+from jido._core.safe import describe, type_name
 
 __all__ = ["Ray"]
 
@@ -37,6 +40,13 @@ class Ray:
     ``jido.ConfigError`` there. Ray connects a process to one cluster: when Ray is already
     initialized in this process, that connection is used (an explicit address of another
     cluster is a ``jido.ConfigError``) and ``init`` is ignored.
+
+    Example:
+        >>> import jido, jido.engines
+        >>> engine = jido.engines.Ray(address="auto", task_options={"num_cpus": 1})
+        >>> engine                                  # nothing is connected yet
+        jido.engines.Ray(address='auto')
+        >>> rt = jido.Runtime(engine=engine)        # doctest: +SKIP
     """
 
     def __init__(
@@ -48,19 +58,16 @@ class Ray:
         connect_timeout: float = 10.0,
     ) -> None:
         if address is not None and not isinstance(address, str):
-            raise ConfigError(f"address must be a string or None, got {address!r}")
-        if (
-            isinstance(connect_timeout, bool)
-            or not isinstance(connect_timeout, int | float)
-            or not 0 < connect_timeout <= 3600
-        ):
+            raise ConfigError(f"address must be a string or None, got {describe(address)}")
+        seconds = check_seconds("connect_timeout", connect_timeout, allow_none=False)
+        if not seconds or seconds > 3600:
             raise ConfigError(
-                f"connect_timeout must be in (0, 3600] seconds, got {connect_timeout!r}"
+                f"connect_timeout must be in (0, 3600] seconds, got {describe(connect_timeout)}"
             )
-        self.address = address
-        self.init = dict(init or {})
-        self.task_options = dict(task_options or {})
-        self.connect_timeout = float(connect_timeout)
+        self.address = None if address is None else str.__str__(address)
+        self.init = _options("init", init)
+        self.task_options = _options("task_options", task_options)
+        self.connect_timeout = seconds
 
     def __repr__(self) -> str:
         return f"jido.engines.Ray(address={self.address!r})"
@@ -71,3 +78,16 @@ class Ray:
         except ImportError as exc:
             raise ConfigError('the Ray engine needs Ray: pip install "jido[ray]"') from exc
         return RayEngine(self.address, self.init, self.task_options, self.connect_timeout)
+
+
+def _options(name: str, value: object) -> dict[str, Any]:
+    """Keyword arguments passed on to Ray: a mapping with string keys, or None."""
+    if value is None:
+        return {}
+    try:
+        out = normalize_context(value) if isinstance(value, Mapping) else None
+    except ValidationError:
+        out = None
+    if out is None or not all(type(key) is str for key in out):
+        raise ConfigError(f"{name} must be a mapping of keyword arguments, got {type_name(value)}")
+    return out

@@ -2,11 +2,12 @@
 
 Events (``run.start``, ``run.stop``, ``attempt.start``, ``attempt.stop``,
 ``attempt.exception``, ``retry.scheduled``, ``timeout``, ``cancel``,
-``compensation.start``, ``compensation.stop``) are delivered to handlers attached with
-:func:`attach`. Each :class:`Event` carries measurements (monotonic seconds) and
-low-cardinality metadata; params, context and results only with ``include_values=True``,
-and then redacted. A handler that raises is detached and reported, never breaking a run.
-``telemetry="silent"`` on a call turns everything off for that run.
+``compensation.start``, ``compensation.stop``, and ``progress`` from
+``jido.current().progress(...)``) are delivered to handlers attached with :func:`attach`.
+Each :class:`Event` carries measurements (monotonic seconds) and low-cardinality metadata;
+params, context and results only with ``include_values=True``, and then redacted. A
+handler that raises is detached and reported, never breaking a run. ``telemetry="silent"``
+on a call turns everything off for that run.
 
 OpenTelemetry (``pip install "jido[otel]"``): once the application sets a global tracer
 provider, each run becomes a span with a child span per attempt, plus metrics. jido never
@@ -67,7 +68,30 @@ def instrument(tracer_provider: Any = None, meter_provider: Any = None) -> None:
     """Emit OpenTelemetry spans and metrics with these providers (default: the global ones).
 
     Without this call jido follows the global providers automatically once the
-    application has configured them.
+    application has configured them. Needs ``pip install "jido[otel]"``.
+
+    Args:
+        tracer_provider: an OpenTelemetry ``TracerProvider`` (None: the global one).
+        meter_provider: an OpenTelemetry ``MeterProvider`` (None: the global one).
+
+    Example:
+        >>> import jido, jido.telemetry
+        >>> from opentelemetry.sdk.trace import TracerProvider
+        >>> from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        >>> from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+        ...     InMemorySpanExporter,
+        ... )
+        >>> exporter = InMemorySpanExporter()
+        >>> provider = TracerProvider()
+        >>> provider.add_span_processor(SimpleSpanProcessor(exporter))
+        >>> @jido.action
+        ... def hello() -> dict:
+        ...     return {"hi": True}
+        >>> jido.telemetry.instrument(tracer_provider=provider)
+        >>> _ = jido.run(hello)
+        >>> jido.telemetry.uninstrument()
+        >>> [span.name for span in exporter.get_finished_spans()]
+        ['jido.attempt hello', 'jido.run hello']
     """
     try:
         from jido._observe import otel
@@ -77,8 +101,15 @@ def instrument(tracer_provider: Any = None, meter_provider: Any = None) -> None:
 
 
 def uninstrument() -> None:
-    """Stop emitting OpenTelemetry spans and metrics (until :func:`instrument`)."""
-    from jido._observe.telemetry import REGISTRY
+    """Stop emitting OpenTelemetry spans and metrics (until :func:`instrument`).
+
+    This also stops following the global providers automatically.
+
+    Example:
+        >>> import jido.telemetry
+        >>> jido.telemetry.uninstrument()
+    """
+    from jido._observe.handlers import REGISTRY
 
     with REGISTRY.lock:
         REGISTRY.otel = None

@@ -24,7 +24,16 @@ __all__ = ["call", "no_backoff", "run_context", "set_no_backoff"]
 
 
 def set_no_backoff(enabled: bool = True) -> None:
-    """Skip (or restore) backoff sleeps between retries, process-wide."""
+    """Skip (or restore) backoff sleeps between retries, process-wide.
+
+    For a whole test session, e.g. in a ``conftest.py``; :func:`no_backoff` does the same
+    for one block.
+
+    Example:
+        >>> import jido.testing
+        >>> jido.testing.set_no_backoff(True)
+        >>> jido.testing.set_no_backoff(False)
+    """
     testing_flags.no_backoff = bool(enabled)
 
 
@@ -66,6 +75,30 @@ def run_context(
 
     Cancel it with ``ctx.token.cancel(jido.CancelReason.CALLER)`` to test how code
     reacts to cancellation.
+
+    Args:
+        action: the action name ``jido.current().action`` reports.
+        context: the run's context values.
+        run_id: the run id it reports.
+        attempt: the attempt number it reports.
+        max_attempts: the number of attempts the run may make.
+        deadline: a ``time.monotonic()`` deadline for the attempt (None: none).
+
+    Example:
+        >>> import jido, jido.testing
+        >>> def helper() -> str:                  # code an action calls
+        ...     run = jido.current()
+        ...     run.check()
+        ...     return run.context["tenant"]
+        >>> with jido.testing.run_context(context={"tenant": "acme"}) as ctx:
+        ...     helper()
+        ...     cancelled = ctx.token.cancel(jido.CancelReason.CALLER)
+        ...     try:
+        ...         helper()
+        ...     except jido.Interrupted as stop:
+        ...         stop.reason
+        'acme'
+        <CancelReason.CALLER: 'caller'>
     """
     values = context if isinstance(context, dict) else dict(context or {})
     ctx = RunContext(action, run_id, attempt, max_attempts, deadline, values, Token())
@@ -81,6 +114,28 @@ def call(action: object, params: object = None, context: object = None) -> dict[
 
     Exceptions raised by the action propagate unchanged (they are not wrapped), so a
     test can assert on them directly. Async actions are run with ``asyncio.run``.
+
+    Args:
+        action: an ``Action`` subclass or a ``@jido.action`` function.
+        params: the action's input, validated (and coerced) by its schema.
+        context: the context it receives.
+
+    Returns:
+        The action's result, checked against its output schema.
+
+    Example:
+        >>> import jido, jido.testing
+        >>> @jido.action
+        ... def half(value: int) -> dict:
+        ...     if value % 2:
+        ...         raise ValueError("odd")
+        ...     return {"value": value // 2}
+        >>> jido.testing.call(half, {"value": "8"})
+        {'value': 4}
+        >>> jido.testing.call(half, {"value": 3})
+        Traceback (most recent call last):
+        ...
+        ValueError: odd
     """
     spec = spec_of(action)
     instance = spec.make_instance()

@@ -379,9 +379,9 @@ def rate_limited(retry_after: list[float], context: dict[str, Any]) -> dict[str,
 def record_deadline(context: dict[str, Any]) -> dict[str, Any]:
     """Records its attempt's deadline, then sleeps until it is stopped."""
     probe = _probe(context)
-    probe.enter()
-    probe.add("deadlines", repr(jido.current().deadline))
-    try:
+    try:  # a stop may land anywhere once the attempt has started: record inside the try
+        probe.enter()
+        probe.add("deadlines", repr(jido.current().deadline))
         jido.current().sleep(30)
         return {}
     finally:
@@ -393,10 +393,10 @@ def record_deadline(context: dict[str, Any]) -> dict[str, Any]:
 def spin(context: dict[str, Any]) -> dict[str, Any]:
     """CPU-bound, never checks its token, even swallows ``Exception``."""
     probe = _probe(context)
-    probe.enter()
     count = 0
     last = 0.0
     try:
+        probe.enter()
         while True:
             with contextlib.suppress(Exception):  # an action that swallows errors is stoppable
                 count += 1
@@ -411,8 +411,8 @@ def spin(context: dict[str, Any]) -> dict[str, Any]:
 def coop_sleep(seconds: float, context: dict[str, Any]) -> dict[str, Any]:
     """Sleeps with ``jido.current().sleep`` (wakes at once when told to stop in-process)."""
     probe = _probe(context)
-    probe.enter()
     try:
+        probe.enter()
         jido.current().sleep(seconds)
         probe.add("completed")
         return {"slept": seconds}
@@ -424,11 +424,11 @@ def coop_sleep(seconds: float, context: dict[str, Any]) -> dict[str, Any]:
 def coop_check(context: dict[str, Any]) -> dict[str, Any]:
     """A busy loop that calls ``jido.current().check()`` on every iteration."""
     probe = _probe(context)
-    probe.enter()
     run = jido.current()
     count = 0
     last = 0.0
     try:
+        probe.enter()
         while True:
             run.check()
             count += 1
@@ -443,8 +443,8 @@ def coop_check(context: dict[str, Any]) -> dict[str, Any]:
 def blocked_sleep(seconds: float, context: dict[str, Any]) -> dict[str, Any]:
     """Blocked in C (``time.sleep``); records ``completed`` only if the sleep returned."""
     probe = _probe(context)
-    probe.enter()
     try:
+        probe.enter()
         time.sleep(seconds)
         probe.add("completed")
         return {"slept": seconds}
@@ -455,8 +455,8 @@ def blocked_sleep(seconds: float, context: dict[str, Any]) -> dict[str, Any]:
 @jido.action
 async def async_sleep(seconds: float, context: dict[str, Any]) -> dict[str, Any]:
     probe = _probe(context)
-    probe.enter()
     try:
+        probe.enter()
         await asyncio.sleep(seconds)
         probe.add("completed")
         return {"slept": seconds}
@@ -493,8 +493,8 @@ class UninterruptibleCoop(jido.Action):
 
     def run(self, params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         probe = _probe(context)
-        probe.enter()
         try:
+            probe.enter()
             jido.current().sleep(params.get("seconds", 30))
             probe.add("completed")
             return {"done": True}
@@ -510,9 +510,9 @@ class UninterruptibleSpin(jido.Action):
 
     def run(self, params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         probe = _probe(context)
-        probe.enter()
         deadline = time.monotonic() + params.get("seconds", 1.0)
         try:
+            probe.enter()
             while time.monotonic() < deadline:
                 pass
             probe.add("completed")

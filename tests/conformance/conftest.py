@@ -13,7 +13,7 @@ A test that takes the ``engine`` fixture runs once per engine:
 needs a time limit; ``REMOTE`` where the action must run in another process). Behaviour
 that legitimately differs between engines is never hidden in a test: it is a named
 expectation of :class:`Engine` (``stop()``, ``remote``, ``mode()``), each one documented
-in the README (Guarantees, and "Behaviour that legitimately differs" for Ray).
+in docs/guarantees.md and docs/cluster.md ("Behaviour that legitimately differs" for Ray).
 
 Actions are in conformance/actions.py (importable by module path, as child processes and
 Ray workers need); they report through a file-based :class:`Probe` in the context. Ray
@@ -40,7 +40,7 @@ TIMED = ("thread", "process", "ray")
 REMOTE = ("process", "ray")
 """Engines that run the action in another process."""
 
-# How each engine stops work that must stop (README "Guarantees" and "Guarantees on Ray"):
+# How each engine stops work that must stop (docs/guarantees.md, docs/cluster.md):
 # details["stop"] of the TimeoutError/CancelledError, by kind of action.
 STOPS: dict[str, dict[str, str]] = {
     # CPU-bound Python that never looks at its token: an interrupt at its next bytecode
@@ -60,10 +60,11 @@ STOPS: dict[str, dict[str, str]] = {
     # Ignores every soft stop (SIGTERM, interrupts): only a kill stops it (remote engines).
     "ignore": {"process": "killed", "ray": "killed"},
     # interruptible = False: only the token is set; an action ignoring it is abandoned
-    # in-process, killed in a child process or on Ray.
+    # in-process, killed in a child process or on Ray. In a child process the token is
+    # set by SIGTERM, and every stop there is reported as interrupted or killed.
     "uninterruptible_coop": {
         "thread": "cooperative",
-        "process": "cooperative",
+        "process": "interrupted",
         "ray": "cooperative",
     },
     "uninterruptible_spin": {"thread": "abandoned", "process": "killed", "ray": "killed"},

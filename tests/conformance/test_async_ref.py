@@ -1,4 +1,4 @@
-"""run_async / await_ / AsyncRef / cancel on every engine (README "AsyncRef semantics")."""
+"""run_async / await_ / AsyncRef / cancel on every engine (docs/guarantees.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import jido
 from conformance import actions
 from conformance.conftest import Engine
-from conftest import Stopwatch, wait_until
+from support import Stopwatch, wait_until
 
 KINDS = [pytest.param(False, id="sync"), pytest.param(True, id="async")]
 

@@ -2,7 +2,7 @@
 crash-contained, never for timeouts or cancellations.
 
 On every engine ``on_error`` runs in the caller's process, on the instance the caller
-validated the params with (README, Ray: "compensation (on_error) runs in the caller's
+validated the params with (docs/cluster.md: "compensation (on_error) runs in the caller's
 process"); only the attempts run on the engine.
 """
 

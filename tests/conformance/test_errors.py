@@ -1,7 +1,7 @@
 """Errors arrive with the same type, message, details, retryability and cause on every engine.
 
 In-process the caller gets the very objects the action raised; from another process it
-gets equal copies (README: errors pickle with all their fields; a cause that cannot be
+gets equal copies (docs/guarantees.md: errors pickle with all their fields; a cause that cannot be
 pickled travels as a ``jido.RemoteError``).
 """
 
@@ -16,7 +16,7 @@ import jido
 import jido.testing
 from conformance import actions
 from conformance.conftest import REMOTE, TIMED, Engine, engines
-from conftest import wait_until
+from support import wait_until
 
 KINDS = [pytest.param(False, id="sync"), pytest.param(True, id="async")]
 

@@ -15,7 +15,7 @@ import jido
 from conformance import actions
 from conformance.actions import Probe
 from conformance.conftest import TIMED, Engine, engines
-from conftest import Stopwatch
+from support import Stopwatch
 
 CHILDREN = [pytest.param(None, id="inline-child"), pytest.param(10.0, id="thread-child")]
 

@@ -153,7 +153,7 @@ def test_bad_options_are_config_errors_before_dispatch(engine: Engine) -> None:
 
 
 def test_context_is_the_callers_in_process_and_a_copy_remotely(engine: Engine) -> None:
-    # README: in-process "context values are passed through as they are (no copy)"; on
+    # docs/guarantees.md: in-process "context values are passed through as they are (no copy)"; on
     # another process they are serialized, so changes made there are not seen here.
     items = ["from the caller"]
     context = {"items": items}

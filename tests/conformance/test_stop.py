@@ -2,8 +2,8 @@
 
 Every TimeoutError/CancelledError for a stopped attempt carries ``details["stopped"]``
 (True: confirmed stopped; False: abandoned, still running) and ``details["stop"]``; how an
-engine can stop each kind of action is the table ``STOPS`` in conftest.py (README
-"Guarantees" and "Guarantees on Ray"). The work itself is checked through the probe:
+engine can stop each kind of action is the table ``STOPS`` in conftest.py (docs/guarantees.md
+and docs/cluster.md, "Guarantees on Ray"). The work itself is checked through the probe:
 ``finished`` is written by the action's ``finally`` block (never by a killed process),
 ``completed`` only if a blocking call returned and the action went on (never, once it was
 told to stop), and a CPU-bound action's counter freezes.
@@ -22,7 +22,7 @@ import jido
 from conformance import actions
 from conformance.actions import Probe
 from conformance.conftest import REMOTE, TIMED, Engine, engines
-from conftest import Stopwatch, wait_until
+from support import Stopwatch, wait_until
 
 BOUND = 3.0  # a short timeout must be reported within this (generous: shared machine)
 BLOCKED_FOR = 0.8  # how long blocked_sleep blocks

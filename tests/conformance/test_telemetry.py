@@ -21,9 +21,9 @@ import jido.telemetry
 import jido.testing
 from conformance import actions
 from conformance.conftest import TIMED, Engine, engines
-from conftest import wait_until
 from jido._observe.otel import reset_auto
 from jido.telemetry import Event
+from support import wait_until
 
 KINDS = [pytest.param(False, id="sync"), pytest.param(True, id="async")]
 SUCCESS = ["run.start", "attempt.start", "attempt.stop", "run.stop"]

@@ -17,15 +17,19 @@ from jido._action.schema import Schema
 from jido._core.errors import ExecutionError, InvalidActionError, JidoError, ValidationError
 from jido._core.normalize import normalize_params
 from jido._core.options import check_seconds
+from jido._core.safe import describe as describe_value
+from jido._core.safe import exception_text, type_name
 from jido._observe.redact import redact_text
 
-__all__ = ["Action", "ActionSpec", "describe", "spec_of"]
+__all__ = ["ANNOTATIONS", "Action", "ActionSpec", "check_annotations", "describe", "spec_of"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+ANNOTATIONS = ("title", "read_only", "destructive", "idempotent", "open_world")
+"""Optional facts an action may declare about itself (tool annotations for agents)."""
 _HOOKS = (
     "on_before_validate_params",
     "on_after_validate_params",
@@ -39,6 +43,7 @@ class ActionSpec:
     """Everything the runners need to know about an action, computed once."""
 
     __slots__ = (
+        "annotations",
         "category",
         "compensation_timeout",
         "description",
@@ -78,8 +83,11 @@ class ActionSpec:
         compensation_timeout: float,
         interruptible: bool,
         is_async_on_error: bool = False,
+        annotations: Mapping[str, Any] | None = None,
     ) -> None:
         self.target = target
+        self.annotations: dict[str, Any] = dict(annotations or {})
+        """Only what the action declared: ``title``, ``read_only``, ``destructive``..."""
         self.name = name
         self.description = description
         self.category = category
@@ -208,12 +216,9 @@ class ActionSpec:
 
 
 def describe(exc: BaseException) -> str:
-    """``"ValueError: message"`` with secrets redacted and length bounded (never raises)."""
-    try:
-        text = str(exc)
-    except BaseException:  # a broken __str__ must not break the report of the failure
-        text = "<the exception's text could not be rendered>"
-    return redact_text(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+    """``"ValueError: message"`` with secrets redacted and length bounded; never raises."""
+    text = exception_text(exc)
+    return redact_text(f"{type_name(exc)}: {text}" if text else type_name(exc))
 
 
 # -- the class form ------------------------------------------------------------------------------
@@ -224,8 +229,10 @@ class Action:
     when omitted), ``description``, optionally ``category``, ``tags``, ``version``,
     ``schema`` and ``output_schema`` (pydantic models), and implement
     ``run(self, params, context)`` as ``def`` or ``async def``. The lifecycle hooks
-    below may be overridden. ``class Base(jido.Action, abstract=True)`` declares a
-    shared base that is not itself an action.
+    below may be overridden. A class that implements neither ``run`` nor ``name`` is an
+    abstract base: it holds shared hooks, schema or settings for its subclasses and is
+    not itself an action (running it raises ``InvalidActionError``). A class that sets
+    ``name`` must implement ``run``.
 
     Example:
         >>> import pydantic, jido
@@ -252,14 +259,27 @@ class Action:
     """Seconds ``on_error`` may take before it is stopped."""
     interruptible: ClassVar[bool] = True
     """When False, a timed-out sync action is only asked to stop (its token), never interrupted."""
+    title: ClassVar[str | None] = None
+    """A human-readable name (for agents' tool lists); None: not declared."""
+    read_only: ClassVar[bool | None] = None
+    """True: does not change its environment. None: not declared (claims nothing)."""
+    destructive: ClassVar[bool | None] = None
+    """True: may delete or overwrite; False: only adds. None: not declared."""
+    idempotent: ClassVar[bool | None] = None
+    """True: calling it again with the same params has no further effect. None: not declared."""
+    open_world: ClassVar[bool | None] = None
+    """True: talks to the outside world (the web, other systems). None: not declared."""
     __jido_action__: ClassVar[ActionSpec]
 
     def __init_subclass__(cls, *, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not abstract:
-            cls.__jido_action__ = spec = _class_spec(cls)
-            if "name" not in cls.__dict__:
-                cls.name = spec.name
+        if abstract or (cls.run is Action.run and "name" not in cls.__dict__):
+            return  # a base for other actions
+        cls.__jido_action__ = spec = _class_spec(cls)
+        if "name" not in cls.__dict__:
+            cls.name = spec.name
+        if "description" not in cls.__dict__:
+            cls.description = spec.description
 
     def run(self, params: dict[str, Any], context: dict[str, Any]) -> Any:
         """Do the work. Return a dict; raise to fail (any exception, or a JidoError)."""
@@ -311,7 +331,7 @@ class Action:
 def _class_spec(cls: type[Action]) -> ActionSpec:
     where = f"action class {cls.__qualname__}"
     run = cls.run if cls.run is not Action.run else None
-    if run is None:
+    if run is None:  # it has a name: it means to be an action
         raise InvalidActionError(f"{where} does not implement run(self, params, context)")
     _check_arity(run, 3, where, "run(self, params, context)")
     try:
@@ -326,7 +346,8 @@ def _class_spec(cls: type[Action]) -> ActionSpec:
     return ActionSpec(
         target=cls,
         name=_check_name(name, where),
-        description=_description(cls.__dict__.get("description"), cls.__doc__, where),
+        description=_description(cls.__dict__.get("description"), cls.__doc__, where)
+        or _description(cls.description, None, where),  # a base's, when it has one
         category=_opt_str(cls.category, "category", where),
         tags=_tags(cls.tags, where),
         version=_opt_str(cls.version, "version", where),
@@ -334,20 +355,40 @@ def _class_spec(cls: type[Action]) -> ActionSpec:
         output_schema=_schema(cls.output_schema, "output_schema", where),
         is_async=inspect.iscoroutinefunction(run),
         invoke=run,
-        make_instance=cls,
+        make_instance=_factory(cls),
         hooks=frozenset(hooks),
         has_on_error=cls.on_error is not Action.on_error,
         is_async_on_error=inspect.iscoroutinefunction(cls.on_error),
         compensation_timeout=_comp_timeout(cls.compensation_timeout, where),
         interruptible=bool(cls.interruptible),
+        annotations=check_annotations({k: getattr(cls, k) for k in ANNOTATIONS}, where),
     )
+
+
+def _factory(cls: type[Action]) -> Callable[[], Any]:
+    """What makes an instance for a run: the class itself, guarded if it has an ``__init__``."""
+    if cls.__init__ is object.__init__ and cls.__new__ is object.__new__:
+        return cls
+
+    def make() -> Any:
+        try:
+            return cls()
+        except Exception as exc:
+            name = cls.__dict__.get("name") or cls.__name__
+            raise ExecutionError(
+                f"Action '{name}' could not be created: {describe(exc)}",
+                details={"action": name, "exception": type_name(exc)},
+                retryable=False,
+            ) from exc
+
+    return make
 
 
 # -- definition checks ---------------------------------------------------------------------------
 def _check_name(name: object, where: str) -> str:
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise InvalidActionError(
-            f"{where}: invalid name {name!r}; use letters, digits and underscores, "
+            f"{where}: invalid name {describe_value(name)}; use letters, digits and underscores, "
             "starting with a letter"
         )
     return name
@@ -356,21 +397,39 @@ def _check_name(name: object, where: str) -> str:
 def _description(explicit: object, doc: str | None, where: str) -> str:
     if explicit:
         if not isinstance(explicit, str):
-            raise InvalidActionError(f"{where}: description must be a string, got {explicit!r}")
+            raise InvalidActionError(
+                f"{where}: description must be a string, got {describe_value(explicit)}"
+            )
         return explicit
     return inspect.cleandoc(doc).split("\n\n")[0].replace("\n", " ") if doc else ""
+
+
+def check_annotations(declared: Mapping[str, object], where: str) -> dict[str, Any]:
+    """The declared annotations (None values left out), checked: a str title, bool hints."""
+    out: dict[str, Any] = {}
+    for key, value in declared.items():
+        if value is None:
+            continue
+        if key == "title" and not (isinstance(value, str) and value):
+            raise InvalidActionError(f"{where}: title must be a non-empty string, got {value!r}")
+        if key != "title" and not isinstance(value, bool):
+            raise InvalidActionError(f"{where}: {key} must be True, False or None, got {value!r}")
+        out[key] = value
+    return out
 
 
 def _opt_str(value: object, what: str, where: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise InvalidActionError(f"{where}: {what} must be a string, got {value!r}")
+    raise InvalidActionError(f"{where}: {what} must be a string, got {describe_value(value)}")
 
 
 def _tags(value: object, where: str) -> tuple[str, ...]:
     if isinstance(value, list | tuple) and all(isinstance(t, str) for t in value):
         return tuple(value)
-    raise InvalidActionError(f"{where}: tags must be a list of strings, got {value!r}")
+    raise InvalidActionError(
+        f"{where}: tags must be a list of strings, got {describe_value(value)}"
+    )
 
 
 def _schema(value: object, what: str, where: str) -> Schema | None:
@@ -378,7 +437,9 @@ def _schema(value: object, what: str, where: str) -> Schema | None:
         return None
     if isinstance(value, type) and issubclass(value, pydantic.BaseModel):
         return Schema(value)
-    raise InvalidActionError(f"{where}: {what} must be a pydantic model class, got {value!r}")
+    raise InvalidActionError(
+        f"{where}: {what} must be a pydantic model class, got {describe_value(value)}"
+    )
 
 
 def _comp_timeout(value: object, where: str) -> float:
@@ -404,14 +465,26 @@ def _snake(name: str) -> str:
 
 
 def spec_of(action: object) -> ActionSpec:
-    """The compiled spec of ``action`` (a class, an instance or a decorated function)."""
+    """The compiled spec of ``action`` (a class, an instance or a decorated function).
+
+    Raises InvalidActionError for anything else, whatever its attributes do.
+    """
     try:
         spec = action.__jido_action__  # type: ignore[attr-defined]
-    except AttributeError:
+    except Exception:  # no such attribute, or a __getattr__ that raises something else
         spec = None
     if type(spec) is ActionSpec:
         return spec
-    raise InvalidActionError(
-        f"Expected a jido action (an Action subclass or a @jido.action function), got {action!r}",
-        details={"action": repr(action)[:100]},
+    raise InvalidActionError(_not_an_action(action), details={"action": describe_value(action)})
+
+
+def _not_an_action(action: object) -> str:
+    if isinstance(action, type) and issubclass(action, Action):
+        return (
+            f"{action.__qualname__} is an abstract action class: it does not implement "
+            "run(self, params, context); run a subclass that does"
+        )
+    return (
+        "Expected a jido action (an Action subclass or a @jido.action function), "
+        f"got {describe_value(action)}"
     )

@@ -12,12 +12,14 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 import pydantic
 
 from jido._action.action import (
+    ANNOTATIONS,
     ActionSpec,
     _check_name,
     _description,
     _opt_str,
     _schema,
     _tags,
+    check_annotations,
 )
 from jido._action.schema import Schema
 from jido._core.errors import InvalidActionError
@@ -33,6 +35,16 @@ class FunctionAction(Generic[P, R]):
 
     Calling it calls the function directly; passing it to ``jido.run`` runs it as an
     action whose schema is the function's signature.
+
+    Example:
+        >>> import jido
+        >>> @jido.action
+        ... def double(value: int) -> dict:
+        ...     return {"value": 2 * value}
+        >>> isinstance(double, jido.FunctionAction)
+        True
+        >>> double(2), jido.run(double, {"value": "2"})
+        ({'value': 4}, {'value': 4})
     """
 
     __jido_action__: ActionSpec
@@ -89,6 +101,11 @@ def action(
     tags: tuple[str, ...] | list[str] = (),
     version: str | None = None,
     output_schema: type[pydantic.BaseModel] | None = None,
+    title: str | None = None,
+    read_only: bool | None = None,
+    destructive: bool | None = None,
+    idempotent: bool | None = None,
+    open_world: bool | None = None,
 ) -> Callable[[Callable[P, R]], FunctionAction[P, R]]: ...
 def action(
     fn: Callable[P, R] | None = None, /, **spec_kwargs: Any
@@ -97,7 +114,9 @@ def action(
 
     Parameters become validated params (with their defaults); a parameter named
     ``context`` receives the run's context; ``**kwargs`` receives unknown keys. A
-    return annotation that is a pydantic model becomes the output schema.
+    return annotation that is a pydantic model becomes the output schema. ``title``,
+    ``read_only``, ``destructive``, ``idempotent`` and ``open_world`` are optional facts
+    for agents (tool annotations); an action that declares none claims nothing.
 
     Example:
         >>> import jido
@@ -116,6 +135,7 @@ def action(
         "tags",
         "version",
         "output_schema",
+        *ANNOTATIONS,
     }
     if unknown:
         raise InvalidActionError(f"jido.action got unknown arguments: {sorted(unknown)}")
@@ -158,6 +178,7 @@ def _function_spec(
         has_on_error=False,
         compensation_timeout=5.0,
         interruptible=True,
+        annotations=check_annotations({k: kw.get(k) for k in ANNOTATIONS}, where),
     )
 
 

@@ -1,5 +1,7 @@
-"""The ``jido`` command: ``jido demo`` and ``jido run MODULE:ACTION``.
+"""The ``jido`` command: ``jido demo``, ``jido run MODULE:ACTION`` and ``jido runs ...``.
 
+Bad input (arguments, JSON, a module or action that cannot be found) is one line on
+stderr and exit code 2; an action that fails prints its error as JSON and exits 1.
 Rendering uses rich (``pip install "jido[cli]"``); it is imported only here.
 """
 
@@ -7,13 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import jido
+from jido._cli.args import UsageError, count, load_action, parse_object, seconds, version
 from jido._cli.monitor import Monitor, RunState, Summary
+from jido._cli.runs import add_parser as add_runs_parser
+from jido._web import cli as web_cli
 from jido.telemetry import attached
 
 if TYPE_CHECKING:
@@ -32,34 +38,67 @@ _STYLE = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``jido`` console script."""
+    """Entry point of the ``jido`` console script.
+
+    Example:
+        >>> main(["--version"])  # doctest: +SKIP
+        jido 0.1.0
+    """
     args = _parser().parse_args(argv)
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:  # MODULE:NAME imports from here (python -m)
+        sys.path.insert(0, here)
+    if getattr(args, "plain_command", None) is not None:  # needs no rich (jido mcp serve)
+        return int(args.plain_command(args))
+    if args.command is web_cli.run:  # needs no rich
+        return int(web_cli.run(None, args))
     try:
         from rich.console import Console
     except ImportError:
-        print('The jido CLI needs rich: pip install "jido[cli]"', file=sys.stderr)
+        print('jido: error: the jido CLI needs rich: pip install "jido[cli]"', file=sys.stderr)
         return 2
-    console = Console()
-    code: int = args.command(console, args)
+    try:
+        code: int = args.command(Console(), args)
+    except UsageError as exc:
+        print(f"jido {args.name}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("jido: interrupted", file=sys.stderr)
+        return 130
     return code
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (``jido run: error: ...``) and exit code 2."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jido", description="Run jido actions.")
+    parser = _Parser(prog="jido", description="Run jido actions.")
+    parser.add_argument("--version", action="version", version=f"jido {version()}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     demo = sub.add_parser("demo", help="run real actions showing what jido guarantees")
-    demo.add_argument("--batch", type=int, default=24, help="jobs in the live batch (0: none)")
-    demo.set_defaults(command=_demo)
+    demo.add_argument("--batch", type=count(0), default=24, help="jobs in the live batch (0: none)")
+    demo.set_defaults(command=_demo, name="demo")
     run = sub.add_parser("run", help="run an action: jido run package.module:action")
     run.add_argument("target", help="MODULE:ACTION, e.g. myapp.actions:send_email")
     run.add_argument("--params", default="{}", help="params as a JSON object")
     run.add_argument("--context", default="{}", help="context as a JSON object")
-    run.add_argument("--timeout", type=float, help="seconds per attempt (0: no limit)")
-    run.add_argument("--max-retries", type=int)
-    run.add_argument("--backoff", type=float)
+    run.add_argument("--timeout", type=seconds, help="seconds per attempt (0: no limit)")
+    run.add_argument("--max-retries", type=count(0, 10_000), help="retries after the first")
+    run.add_argument("--backoff", type=seconds, help="first retry delay in seconds")
     run.add_argument("--isolation", choices=("thread", "process"))
-    run.add_argument("--repeat", type=int, default=1, help="run it N times concurrently")
-    run.set_defaults(command=_run)
+    run.add_argument(
+        "--repeat", type=count(1, 100_000), default=1, help="run it N times concurrently"
+    )
+    run.set_defaults(command=_run, name="run")
+    from jido._mcp.cli import add_parser as add_mcp_parser
+
+    add_mcp_parser(sub)
+    add_runs_parser(sub)
+    web_cli.add_parser(sub)
     return parser
 
 
@@ -104,7 +143,9 @@ def _print_error(console: Console, exc: jido.JidoError, elapsed: float) -> None:
 
 # -- jido run ------------------------------------------------------------------------------------
 def _run(console: Console, args: argparse.Namespace) -> int:
-    action = _load(args.target)
+    params = parse_object("--params", args.params)
+    context = parse_object("--context", args.context)
+    action = load_action(args.target)
     options: dict[str, Any] = {
         k: v
         for k, v in (
@@ -115,8 +156,7 @@ def _run(console: Console, args: argparse.Namespace) -> int:
         )
         if v is not None
     }
-    params, context = json.loads(args.params), json.loads(args.context)
-    if args.repeat <= 1:
+    if args.repeat == 1:
         try:
             result = jido.run(action, params, context, **options)
         except jido.JidoError as exc:
@@ -132,15 +172,6 @@ def _run(console: Console, args: argparse.Namespace) -> int:
     summary = monitor.summary()
     _print_summary(console, summary)
     return 0 if summary.done == summary.total else 1
-
-
-def _load(target: str) -> object:
-    from jido._action.refs import resolve
-
-    try:
-        return resolve(target)
-    except ValueError:
-        raise SystemExit(f"jido run: expected MODULE:ACTION, got {target!r}") from None
 
 
 # -- live display --------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Owns the error tree (``errors``), run options and their validation (``options``), the pure
 retry/backoff policy (``policy``, no I/O), the one cancellation token (``cancel``), what a
-running action sees of itself (``context``) and the normalization of params and context
-(``normalize``), and how durations meet the clock (``clock``). Imports nothing from jido:
-everything else imports it.
+running action sees of itself (``context``), the normalization of params and context
+(``normalize``), how durations meet the clock (``clock``) and the one way to show an
+outside value or exception text in a message (``safe``: never raises, bounded). Imports
+nothing from jido: everything else imports it.
 """

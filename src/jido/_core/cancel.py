@@ -20,7 +20,11 @@ __all__ = ["CancelReason", "Interrupted", "Token", "clear_interrupt", "inject_in
 
 
 class CancelReason(enum.Enum):
-    """Why a run or an attempt was told to stop."""
+    """Why a run or an attempt was told to stop.
+
+    ``jido.current().cancel_reason`` and a ``jido.CancelledError``'s
+    ``details["reason"]`` carry it (the latter as its string value).
+    """
 
     CALLER = "caller"
     """``cancel()`` was called on the run's handle."""
@@ -39,6 +43,25 @@ class Interrupted(BaseException):
     also raises it into a worker thread at the next Python bytecode when the action
     does not stop by itself. It derives from ``BaseException`` so that
     ``except Exception`` in action code does not swallow it; ``finally`` blocks run.
+
+    Attributes:
+        reason: why the action must stop (a :class:`CancelReason`).
+
+    Example:
+        >>> import jido
+        >>> @jido.action
+        ... def careful() -> dict:
+        ...     try:
+        ...         jido.current().sleep(10.0)
+        ...     finally:
+        ...         cleaned.append(True)           # runs when the action is stopped
+        ...     return {}
+        >>> cleaned = []
+        >>> try:
+        ...     jido.run(careful, timeout=0.1, max_retries=0)
+        ... except jido.TimeoutError:
+        ...     cleaned
+        [True]
     """
 
     def __init__(self, reason: CancelReason | None = None) -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
 from jido._core.cancel import CancelReason, Interrupted, Token
+from jido._core.errors import ConfigError
 
-__all__ = ["RunContext", "current", "current_or_none"]
+__all__ = ["ProgressReport", "RunContext", "current", "current_or_none"]
+
+ProgressReport = Callable[[int, float, float | None, str | None], None]
+"""Where ``RunContext.progress`` goes: ``report(attempt, done, total, message)``."""
 
 
 class RunContext:
@@ -24,6 +30,11 @@ class RunContext:
         max_attempts: the most attempts this run may make.
         deadline: the attempt's deadline on the ``time.monotonic()`` clock, or None.
         context: the context mapping the run was given.
+        idempotency_key: a key that stays the same when this work runs again (a retry,
+            or a durable run resumed after a crash): pass it to a payment or e-mail API
+            as its idempotency key. ``"<run_id>"`` for a single action,
+            ``"<run_id>/<index>"`` for the step at that 0-based index of a chain,
+            ``"<run_id>/<name>"`` for a plan's named step.
 
     Example:
         >>> import jido
@@ -38,12 +49,14 @@ class RunContext:
     """
 
     __slots__ = (
+        "_report",
         "_scope",
         "_token",
         "action",
         "attempt",
         "context",
         "deadline",
+        "idempotency_key",
         "max_attempts",
         "run_id",
     )
@@ -57,6 +70,7 @@ class RunContext:
         deadline: float | None,
         context: dict[Any, Any],
         token: Token | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         self.action = action
         self.run_id = run_id
@@ -66,6 +80,8 @@ class RunContext:
         self.context = context
         self._token = token
         self._scope: Any = None
+        self._report: ProgressReport | None = None
+        self.idempotency_key = run_id if idempotency_key is None else idempotency_key
 
     def __repr__(self) -> str:
         return (
@@ -120,6 +136,50 @@ class RunContext:
             token.observed = True
             raise Interrupted(token.reason)
 
+    def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
+        """Report how far the action has got, as a ``progress`` telemetry event of its run.
+
+        Costs a few checks when nothing listens. An MCP client that asked for progress
+        receives it as a progress notification (never going backwards).
+
+        Args:
+            done: the work done so far (a finite number >= 0: items, bytes, percent...).
+            total: the work there is in all, if known (a finite number > 0).
+            message: a short human-readable status.
+
+        Raises:
+            jido.ConfigError: a value of the wrong type or out of range.
+
+        Example:
+            >>> import jido
+            >>> @jido.action
+            ... def index(paths: list[str]) -> dict:
+            ...     for i, path in enumerate(paths, 1):
+            ...         jido.current().progress(i, len(paths), f"indexed {path}")
+            ...     return {"indexed": len(paths)}
+        """
+        _check_progress(done, total, message)
+        report = self._report
+        if report is not None:
+            report(self.attempt, float(done), None if total is None else float(total), message)
+
+
+def _check_progress(done: object, total: object, message: object) -> None:
+    if (
+        isinstance(done, bool)
+        or not isinstance(done, int | float)
+        or not (math.isfinite(done) and done >= 0)
+    ):
+        raise ConfigError(f"progress must be a finite number >= 0, got {done!r}")
+    if total is not None and (
+        isinstance(total, bool)
+        or not isinstance(total, int | float)
+        or not (math.isfinite(total) and total > 0)
+    ):
+        raise ConfigError(f"progress total must be a finite number > 0 or None, got {total!r}")
+    if message is not None and not isinstance(message, str):
+        raise ConfigError(f"progress message must be a string or None, got {message!r}")
+
 
 _CURRENT: ContextVar[RunContext | None] = ContextVar("jido_current", default=None)
 
@@ -127,8 +187,19 @@ _CURRENT: ContextVar[RunContext | None] = ContextVar("jido_current", default=Non
 def current() -> RunContext:
     """The :class:`RunContext` of the action running in this thread or task.
 
+    Works from anywhere in the action's call stack, sync or async code alike.
+
     Raises:
         RuntimeError: when called outside a running action.
+
+    Example:
+        >>> import jido
+        >>> @jido.action
+        ... def which() -> dict:
+        ...     run = jido.current()
+        ...     return {"action": run.action, "attempt": run.attempt}
+        >>> jido.run(which)
+        {'action': 'which', 'attempt': 1}
     """
     ctx = _CURRENT.get()
     if ctx is None:

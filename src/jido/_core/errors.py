@@ -14,6 +14,8 @@ import traceback
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from jido._core.safe import describe, type_name
+
 __all__ = [
     "CancelledError",
     "CompensationError",
@@ -26,6 +28,7 @@ __all__ = [
     "RemoteError",
     "TimeoutError",
     "ValidationError",
+    "derive",
     "error_from_dict",
 ]
 
@@ -34,10 +37,15 @@ def _check_retry_after(value: float | None) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise builtins.TypeError(f"retry_after must be a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise builtins.ValueError(f"retry_after must be finite and >= 0, got {value!r}")
-    return float(value)
+        raise builtins.TypeError(f"retry_after must be a number of seconds, got {describe(value)}")
+    if isinstance(value, int):  # read by int's own methods (a subclass may override them)
+        number = int.__index__(value)
+        seconds = math.inf if int.bit_length(number) > 1023 else float(number)
+    else:
+        seconds = float.__float__(value)
+    if seconds < 0 or not math.isfinite(seconds):
+        raise builtins.ValueError(f"retry_after must be finite and >= 0, got {describe(value)}")
+    return seconds
 
 
 class JidoError(Exception):
@@ -79,7 +87,13 @@ class JidoError(Exception):
         return self.message
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, details={self.details!r})"
+        """The message and a summary of the details: containers show their size only.
+
+        A repr lands in logs and tracebacks, so it never shows the values an error
+        carries for the program (a failed plan's step results, a compensation's result).
+        """
+        message = describe(self.message, 300)
+        return f"{type(self).__name__}({message}, details={_brief(self.details)})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         state = (self.message, self.details, self.retryable, self.retry_after)
@@ -194,6 +208,35 @@ _BY_TYPE: dict[str, type[JidoError]] = {
         InternalError,
     )
 }
+
+
+def derive(error: JidoError, message: str, details: Mapping[str, Any]) -> JidoError:
+    """A new error of ``error``'s class and retry semantics, with ``error`` as its cause.
+
+    For a composite (a chain, a plan) that reports a step's failure as its own: the
+    step's error stays as it was, and is the ``__cause__`` of the one raised.
+    """
+    cls = type(error)
+    new = cls.__new__(cls)
+    Exception.__init__(new, message)
+    new.message = message
+    new.details = dict(details)
+    new.retryable = error.retryable
+    new.retry_after = error.retry_after
+    new.__cause__ = error
+    return new
+
+
+def _brief(details: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{describe(k)}: {_brief_value(v)}" for k, v in details.items()) + "}"
+
+
+def _brief_value(value: object) -> str:
+    if value is None or isinstance(value, bool | int | float | str):
+        return describe(value, 60)
+    if type(value) in (dict, list, tuple, set, frozenset):
+        return f"<{type_name(value)} of {len(value)}>"  # type: ignore[arg-type]
+    return f"<{type_name(value)}>"
 
 
 def error_from_dict(data: Mapping[str, Any]) -> JidoError:

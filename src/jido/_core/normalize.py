@@ -1,4 +1,7 @@
-"""Normalization of params and context: anything either becomes a dict or a validation_error."""
+"""Normalization of params and context: anything either becomes a dict or a validation_error.
+
+Messages name types and positions, never the values or keys given (they may be secrets).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 import pydantic
 
 from jido._core.errors import ValidationError
+from jido._core.safe import type_name
 
 __all__ = ["check_keys", "normalize_context", "normalize_params"]
 
@@ -34,8 +38,8 @@ def check_keys(params: dict[Any, Any]) -> None:
     for key in params:
         if type(key) is not str:
             raise ValidationError(
-                f"Invalid params: keys must be strings, got {key!r}",
-                details={"stage": "params", "key_type": type(key).__name__},
+                f"Invalid params: keys must be strings, got a key of type {type_name(key)}",
+                details={"stage": "params", "key_type": type_name(key)},
             )
 
 
@@ -54,15 +58,15 @@ def _to_dict(value: object, what: str) -> dict[Any, Any]:
             return dict(value)
         except Exception as exc:  # a mapping whose iteration or lookup raises
             raise ValidationError(
-                f"Invalid {what}: reading the mapping raised {type(exc).__name__}: {exc}",
-                details={"stage": what, "exception": type(exc).__name__},
+                f"Invalid {what}: reading the mapping raised {type_name(exc)}",
+                details={"stage": what, "exception": type_name(exc)},
             ) from exc
     if isinstance(value, Iterable) and not isinstance(value, str | bytes | bytearray | memoryview):
         return _pairs(value, what)
     raise ValidationError(
         f"Invalid {what} type: expected a mapping, (key, value) pairs or None, "
-        f"got {type(value).__name__}",
-        details={"stage": what, "type": type(value).__name__},
+        f"got {type_name(value)}",
+        details={"stage": what, "type": type_name(value)},
     )
 
 
@@ -73,7 +77,7 @@ def _pairs(items: Iterable[object], what: str) -> dict[Any, Any]:
             if not isinstance(item, tuple | list) or len(item) != 2:
                 raise ValidationError(
                     f"Invalid {what}: element {i} is not a (key, value) pair",
-                    details={"stage": what, "index": i, "type": type(item).__name__},
+                    details={"stage": what, "index": i, "type": type_name(item)},
                 )
             key, val = item
             out[key] = val
@@ -81,7 +85,7 @@ def _pairs(items: Iterable[object], what: str) -> dict[Any, Any]:
         raise
     except Exception as exc:  # unhashable keys, iterators that raise
         raise ValidationError(
-            f"Invalid {what}: {type(exc).__name__}: {exc}",
-            details={"stage": what, "exception": type(exc).__name__},
+            f"Invalid {what}: reading the (key, value) pairs raised {type_name(exc)}",
+            details={"stage": what, "exception": type_name(exc)},
         ) from exc
     return out

@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Callable, Mapping
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Final, Literal, TypeAlias
 
 from jido._core.errors import ConfigError, JidoError
+from jido._core.safe import describe, type_name
 
 __all__ = [
     "UNSET",
@@ -22,8 +25,11 @@ __all__ = [
     "RetryOn",
     "RetryPolicy",
     "RunOptions",
+    "RuntimeSettings",
     "TelemetryMode",
+    "cache_key",
     "check_seconds",
+    "check_wait",
 ]
 
 Isolation: TypeAlias = Literal["thread", "process"]
@@ -32,6 +38,8 @@ RetryOn: TypeAlias = tuple[type[BaseException], ...] | Callable[[JidoError], boo
 
 MAX_RETRIES_LIMIT: Final = 10_000
 DEFAULT_MAX_BACKOFF: Final = 30.0
+MAX_SECONDS: Final = 1e9
+"""Durations above this (about 31 years) are clamped to it: no clock or wait overflows."""
 
 
 class _Unset:
@@ -49,44 +57,121 @@ UNSET: Final[Any] = _Unset()
 
 
 def check_seconds(name: str, value: object, *, allow_none: bool = True) -> float | None:
-    """Validate a duration in seconds: a finite number >= 0 (None when allowed)."""
+    """Validate a duration in seconds: a finite number >= 0 (None when allowed).
+
+    Any finite value is accepted; one above :data:`MAX_SECONDS` (an int of any size
+    included) is clamped to it, so that no deadline, timer or wait can overflow.
+
+    Example:
+        >>> check_seconds("timeout", 2), check_seconds("timeout", 10**400)
+        (2.0, 1000000000.0)
+    """
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    seconds = _as_float(value)
+    if seconds is None:
         raise ConfigError(
-            f"{name} must be a number of seconds, got {value!r}",
+            f"{name} must be a number of seconds, got {describe(value)}",
             details={"option": name},
         )
-    if not math.isfinite(value) or value < 0:
+    if not math.isfinite(seconds) or seconds < 0:
         raise ConfigError(
-            f"{name} must be a finite number >= 0, got {value!r}", details={"option": name}
+            f"{name} must be a finite number >= 0, got {describe(value)}",
+            details={"option": name},
         )
-    return float(value)
+    return min(seconds, MAX_SECONDS)
+
+
+def check_wait(value: object) -> float | None:
+    """A wait's timeout (``await_``, ``ref.result``): seconds >= 0, or None to wait forever.
+
+    Infinity and values beyond what the platform can wait for mean "forever" (None).
+
+    Example:
+        >>> check_wait(5), check_wait(None), check_wait(float("inf"))
+        (5.0, None, None)
+    """
+    if value is None:
+        return None
+    seconds = _as_float(value)
+    if seconds is None or math.isnan(seconds) or seconds < 0:
+        raise ConfigError(
+            f"timeout must be a number of seconds >= 0 or None, got {describe(value)}",
+            details={"option": "timeout"},
+        )
+    return None if seconds >= threading.TIMEOUT_MAX else seconds
+
+
+def _as_float(value: object) -> float | None:
+    """A real number as a float (huge ints clamped), or None for anything else.
+
+    Subclasses of int and float are read by the base type's own methods, so that their
+    overridden comparisons or conversions never run.
+    """
+    number = _as_int(value)
+    if number is not None:
+        if int.bit_length(number) > 1023:  # beyond float: clamp, keep the sign
+            return sys.float_info.max if number > 0 else -sys.float_info.max
+        return float(number)
+    return float.__float__(value) if isinstance(value, float) else None
+
+
+def _as_int(value: object) -> int | None:
+    """An int (not a bool) as a plain int, or None."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return int.__index__(value)
 
 
 def _check_int(name: str, value: object, limit: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{name} must be an integer, got {value!r}", details={"option": name})
-    if not 0 <= value <= limit:
+    number = _as_int(value)
+    if number is None:
         raise ConfigError(
-            f"{name} must be between 0 and {limit}, got {value!r}", details={"option": name}
+            f"{name} must be an integer, got {describe(value)}", details={"option": name}
         )
-    return value
+    if not 0 <= number <= limit:
+        raise ConfigError(
+            f"{name} must be between 0 and {limit}, got {describe(value)}",
+            details={"option": name},
+        )
+    return number
+
+
+def _choice(name: str, value: object, choices: tuple[str, ...]) -> str:
+    """``value`` as one of ``choices`` (a plain str); compared without running its ``__eq__``."""
+    plain = str.__str__(value) if isinstance(value, str) else None
+    if plain in choices:
+        assert plain is not None
+        return plain
+    listed = " or ".join(repr(c) for c in choices)
+    raise ConfigError(f"{name} must be {listed}, got {describe(value)}", details={"option": name})
 
 
 def _check_retry_on(value: object) -> RetryOn | None:
+    """None, a predicate, an exception type, or any iterable of exception types."""
     if value is None or (callable(value) and not isinstance(value, type)):
         return value
-    if isinstance(value, type) and issubclass(value, BaseException):
-        return (value,)
-    if isinstance(value, tuple) and all(
-        isinstance(t, type) and issubclass(t, BaseException) for t in value
-    ):
-        return value
+    types = (value,) if isinstance(value, type) else _type_tuple(value)
+    if types is not None and all(_is_exception_type(t) for t in types):
+        return types  # type: ignore[return-value]
     raise ConfigError(
-        f"retry_on must be exception types or a predicate, got {value!r}",
+        "retry_on must be an exception type, an iterable of exception types or a "
+        f"predicate, got {describe(value)}",
         details={"option": "retry_on"},
     )
+
+
+def _type_tuple(value: object) -> tuple[object, ...] | None:
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        return None
+    try:
+        return tuple(value)
+    except Exception:  # an iterable that fails while iterating
+        return None
+
+
+def _is_exception_type(value: object) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseException)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,15 +215,18 @@ class RetryPolicy:
         )
         if not isinstance(self.jitter, bool):
             raise ConfigError(
-                f"jitter must be a bool, got {self.jitter!r}", details={"option": "jitter"}
+                f"jitter must be a bool, got {describe(self.jitter)}", details={"option": "jitter"}
             )
         total = check_seconds("total_timeout", self.total_timeout)
         setter(self, "total_timeout", total or None)
         setter(self, "retry_on", _check_retry_on(self.retry_on))
-        if self.seed is not None and (
-            isinstance(self.seed, bool) or not isinstance(self.seed, int)
-        ):
-            raise ConfigError(f"seed must be an int, got {self.seed!r}", details={"option": "seed"})
+        if self.seed is not None:
+            seed = _as_int(self.seed)
+            if seed is None:
+                raise ConfigError(
+                    f"seed must be an int, got {describe(self.seed)}", details={"option": "seed"}
+                )
+            setter(self, "seed", seed)
 
     def rng(self) -> random.Random | None:
         """A fresh random source for one run: seeded when ``seed`` is set, else None (global)."""
@@ -160,6 +248,8 @@ class RetryPolicy:
 _GLOBAL_RNG: Final = random.Random()
 
 _LOG_LEVELS: Final = {"debug", "info", "warning", "error", "critical"}
+_MAX_LOG_LEVEL: Final = 1_000_000
+"""Levels above this (and above CRITICAL) all mean "log nothing of jido's"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,57 +269,175 @@ class RunOptions:
     silent: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        setter = object.__setattr__
         timeout = check_seconds("timeout", self.timeout)
-        object.__setattr__(self, "timeout", timeout or None)
+        setter(self, "timeout", timeout or None)
         if not isinstance(self.retry, RetryPolicy):
             raise ConfigError(
-                f"retry must be a jido.RetryPolicy, got {self.retry!r}", details={"option": "retry"}
+                f"retry must be a jido.RetryPolicy, got {describe(self.retry)}",
+                details={"option": "retry"},
             )
-        if self.isolation not in (None, "thread", "process"):
-            raise ConfigError(
-                f"isolation must be None, 'thread' or 'process', got {self.isolation!r}",
-                details={"option": "isolation"},
-            )
-        if self.telemetry not in ("full", "silent"):
-            raise ConfigError(
-                f"telemetry must be 'full' or 'silent', got {self.telemetry!r}",
-                details={"option": "telemetry"},
-            )
-        object.__setattr__(self, "log_level", _check_log_level(self.log_level))
-        object.__setattr__(self, "silent", self.telemetry == "silent")
+        if self.isolation is not None:
+            setter(self, "isolation", _choice("isolation", self.isolation, ("thread", "process")))
+        setter(self, "telemetry", _choice("telemetry", self.telemetry, ("full", "silent")))
+        setter(self, "log_level", _check_log_level(self.log_level))
+        setter(self, "silent", self.telemetry == "silent")
         check_seconds("compensation_timeout", self.compensation_timeout)
 
     def merge(self, overrides: Mapping[str, Any]) -> RunOptions:
-        """A new RunOptions with ``overrides`` applied (flat retry keys go to ``retry``)."""
+        """A new RunOptions with ``overrides`` applied (flat retry keys go to ``retry``).
+
+        Anything wrong with the overrides is a ``ConfigError``, whatever the values do
+        (a ``__hash__``, ``__eq__`` or ``__iter__`` that raises included).
+        """
+        try:
+            return self._merge(overrides)
+        except JidoError:
+            raise
+        except Exception as exc:
+            raise ConfigError(
+                f"invalid run options: reading them raised {type_name(exc)}",
+                details={"exception": type_name(exc)},
+            ) from exc
+
+    def _merge(self, overrides: Mapping[str, Any]) -> RunOptions:
+        if not isinstance(overrides, Mapping):
+            raise ConfigError(
+                f"run options must be a mapping, got {type_name(overrides)}",
+                details={"type": type_name(overrides)},
+            )
         own: dict[str, Any] = {}
         retry: dict[str, Any] = {}
         for key, value in overrides.items():
             if value is UNSET:
                 continue
-            if key in _RETRY_KEYS:
+            if type(key) is str and key in _RETRY_KEYS:
                 retry[key] = value
-            elif key in _OWN_KEYS:
+            elif type(key) is str and key in _OWN_KEYS:
                 own[key] = value
             else:
-                raise ConfigError(f"unknown run option {key!r}", details={"option": key})
+                label = key if type(key) is str else describe(key)
+                raise ConfigError(f"unknown run option {describe(key)}", details={"option": label})
         base_retry = own.get("retry", self.retry)
         if retry:
             if not isinstance(base_retry, RetryPolicy):
-                raise ConfigError(f"retry must be a jido.RetryPolicy, got {base_retry!r}")
+                raise ConfigError(
+                    f"retry must be a jido.RetryPolicy, got {describe(base_retry)}",
+                    details={"option": "retry"},
+                )
             own["retry"] = replace(base_retry, **retry)
         return replace(self, **own) if own else self
 
 
+def cache_key(overrides: Mapping[str, Any]) -> tuple[tuple[str, Any], ...] | None:
+    """A key to cache resolved options by, or None when a value is not a plain one.
+
+    Only values whose hashing and comparison run no user code (None, bool, int, float,
+    str, a RetryPolicy without a predicate, exception types) make a key.
+    """
+    for value in overrides.values():
+        if not _plain(value):
+            return None
+    return tuple(overrides.items())
+
+
+def _plain(value: object) -> bool:
+    kind = type(value)
+    if kind in _PLAIN:
+        return True
+    if kind is RetryPolicy:
+        return _plain(value.retry_on)  # type: ignore[attr-defined]
+    if kind is tuple:
+        return all(_is_exception_type(t) for t in value)  # type: ignore[attr-defined]
+    return _is_exception_type(value) and type(value) is type
+
+
+_PLAIN: Final = frozenset({type(None), bool, int, float, str})
+
+
 def _check_log_level(value: object) -> int:
-    if isinstance(value, str) and value.lower() in _LOG_LEVELS:
-        return int(logging.getLevelName(value.upper()))
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
+    if isinstance(value, str) and str.__str__(value).lower() in _LOG_LEVELS:
+        return int(logging.getLevelName(str.__str__(value).upper()))
+    number = _as_int(value)
+    if number is not None and number >= 0:
+        return min(number, _MAX_LOG_LEVEL)
     raise ConfigError(
-        f"log_level must be a logging level name or number, got {value!r}",
+        f"log_level must be a logging level name or number, got {describe(value)}",
         details={"option": "log_level"},
     )
 
 
 _RETRY_KEYS: Final = frozenset(f.name for f in fields(RetryPolicy) if not f.name.startswith("_"))
 _OWN_KEYS: Final = frozenset(f.name for f in fields(RunOptions) if f.init)
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeSettings:
+    """What ``jido.Runtime(...)`` is given, validated: a ``ConfigError`` for anything wrong.
+
+    Example:
+        >>> RuntimeSettings(max_threads=4).max_threads
+        4
+    """
+
+    name: str = "jido"
+    max_threads: int = 64
+    max_processes: int | None = None
+    stop_timeout: float = 0.1
+    start_method: str | None = None
+    defaults: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        setter = object.__setattr__
+        if not isinstance(self.name, str) or not str.__str__(self.name):
+            raise ConfigError(
+                f"name must be a non-empty string, got {describe(self.name)}",
+                details={"option": "name"},
+            )
+        setter(self, "name", str.__str__(self.name))
+        setter(self, "max_threads", _positive("max_threads", self.max_threads))
+        if self.max_processes is not None:
+            setter(self, "max_processes", _positive("max_processes", self.max_processes))
+        stop = _as_float(self.stop_timeout)
+        if stop is None or not 0 < stop <= 60:
+            raise ConfigError(
+                f"stop_timeout must be in (0, 60] seconds, got {describe(self.stop_timeout)}",
+                details={"option": "stop_timeout"},
+            )
+        setter(self, "stop_timeout", stop)
+        if self.start_method is not None:
+            setter(self, "start_method", _start_method(self.start_method))
+        setter(self, "defaults", _defaults(self.defaults))
+
+
+def _positive(name: str, value: object) -> int:
+    number = _as_int(value)
+    if number is None or number < 1:
+        raise ConfigError(
+            f"{name} must be a positive integer, got {describe(value)}", details={"option": name}
+        )
+    return number
+
+
+def _start_method(value: object) -> str:
+    import multiprocessing
+
+    return _choice("start_method", value, tuple(multiprocessing.get_all_start_methods()))
+
+
+def _defaults(value: object) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"defaults must be a mapping of run options, got {type_name(value)}",
+            details={"option": "defaults"},
+        )
+    try:
+        out = dict(value)
+    except Exception as exc:
+        raise ConfigError(
+            f"defaults could not be read: {type_name(exc)}", details={"option": "defaults"}
+        ) from exc
+    RunOptions().merge(out)
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,11 +18,15 @@ from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from jido._core.errors import JidoError
-from jido._observe.telemetry import REGISTRY
+from jido._core.safe import exception_text, type_name
+from jido._observe.handlers import REGISTRY
+from jido._observe.redact import redact_text
 
 __all__ = ["OtelSink", "Scope", "auto", "instrument", "scope_from_carrier", "uninstrument"]
 
 _VERSION = "0.1.0"
+_MAX_STACK = 8192
+"""Characters of a stack trace kept in an ``exception`` span event."""
 
 
 def _configured() -> bool:
@@ -176,11 +181,32 @@ def _finish(span: Span, error: JidoError | None) -> None:
     else:
         span.set_attribute("error.type", error.type)
         span.set_attribute("jido.error.retryable", error.retryable)
-        span.set_status(Status(StatusCode.ERROR, error.message))
+        span.set_status(Status(StatusCode.ERROR, redact_text(error.message)))
         cause = error.__cause__
         if cause is not None:
-            span.record_exception(cause)
+            span.add_event("exception", exception_attributes(cause))
     span.end()
+
+
+def exception_attributes(exc: BaseException) -> dict[str, str]:
+    """The semantic-convention ``exception`` event of ``exc``, its text redacted.
+
+    What ``Span.record_exception`` records, except that the message and the stack trace
+    (which ends with the message) go through the same redaction as every other text.
+    """
+    kind = type(exc)
+    module = getattr(kind, "__module__", "")
+    name = type_name(exc)
+    try:
+        stack = "".join(traceback.format_exception(exc))
+    except Exception:  # a traceback that cannot be formatted: the type says enough
+        stack = name
+    return {
+        "exception.type": f"{module}.{name}" if module and module != "builtins" else name,
+        "exception.message": redact_text(exception_text(exc)),
+        "exception.stacktrace": redact_text(stack, limit=_MAX_STACK),
+        "exception.escaped": "False",
+    }
 
 
 class Scope:

@@ -1,8 +1,9 @@
 """Redaction of secrets and truncation of long values, for anything jido logs or reports.
 
 Keys such as ``password``, ``token``, ``secret``, ``api_key`` or ``authorization``
-have their values masked; ``Bearer``/``Basic`` credentials in text are masked;
-long strings are truncated. Pure functions, no I/O.
+have their values masked (in mappings, and in text as ``key=value``, quoted or not);
+``Authorization`` credentials in text are masked whatever their scheme; long strings
+are truncated. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -23,10 +24,41 @@ _SECRET = (
     r"private[_-]?key|authorization|auth|cookie|session|credential"
 )
 _KEY_RE = re.compile(rf"(?i)({_SECRET})")
-_ASSIGN_RE = re.compile(  # key=value, key: value, 'key': 'value', "key": "value"
-    rf"(?i)\b([\w.-]*(?:{_SECRET})[\w.-]*)(['\"]?\s*[=:]\s*)(['\"]?)([^\s'\",;&}}]+)(\3)"
+_ASSIGN_RE = re.compile(  # key=value, key: value, 'key': 'value', "key": "value with spaces"
+    rf"(?i)\b(?P<key>[\w.-]*(?:{_SECRET})[\w.-]*)(?P<sep>['\"]?\s*[=:]\s*)"
+    r"(?:(?P<q>['\"])(?P<quoted>(?:\\.|(?!(?P=q))[^\\])*)(?P=q)"  # a quoted value, escapes kept
+    r"|(?P<open>['\"])[^\n]*"  # a quote never closed (cut text): masked to the end of the line
+    r"|(?P<bare>[^\s'\",;&}]+))"
 )
+_AUTH_RE = re.compile(  # Authorization: <scheme> <credential>
+    r"(?i)\b(?P<head>(?:[\w-]*authorization|auth)['\"]?\s*[=:]\s*['\"]?)"
+    r"(?P<scheme>[A-Za-z][\w.+-]*)(?P<cred>[ \t]+(?![\w.-]+=[^=\s])[^\s'\",;&}]+)?"
+)
+_SCHEMES = frozenset(
+    {
+        "apikey",
+        "aws4-hmac-sha256",
+        "basic",
+        "bearer",
+        "digest",
+        "dpop",
+        "hawk",
+        "hoba",
+        "jwt",
+        "key",
+        "mutual",
+        "negotiate",
+        "ntlm",
+        "oauth",
+        "sharedaccesssignature",
+        "ssws",
+        "token",
+    }
+)
+"""Authorization schemes kept in text (their credential is masked); any other first word
+of an Authorization value is masked with what follows it."""
 _BEARER_RE = re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+")
+_MASKED_NEXT = re.compile(rf"[ \t]+{re.escape(MASK)}")
 
 
 def is_secret_key(key: object) -> bool:
@@ -35,12 +67,40 @@ def is_secret_key(key: object) -> bool:
 
 
 def redact_text(text: str, limit: int = MAX_TEXT) -> str:
-    """Mask ``key=value`` secrets and bearer credentials in ``text``; truncate past ``limit``."""
+    """Mask secrets in ``text``; truncate past ``limit``.
+
+    Masked: the value of ``key=value``/``key: value`` pairs whose key names a secret
+    (quoted values whole, spaces included), the value of an ``Authorization`` header (a
+    well-known scheme such as ``Bearer``, ``Basic`` or ``Token`` is kept, its credential
+    masked), and ``Bearer``/``Basic`` credentials anywhere.
+
+    Example:
+        >>> redact_text("Authorization: Token abc123 password='a b' user=ada")
+        "Authorization: Token [REDACTED] password='[REDACTED]' user=ada"
+    """
     text = _BEARER_RE.sub(lambda m: f"{m[1]} {MASK}", text)
-    text = _ASSIGN_RE.sub(lambda m: f"{m[1]}{m[2]}{m[3]}{MASK}{m[5]}", text)
+    text = _AUTH_RE.sub(_mask_auth, text)
+    text = _ASSIGN_RE.sub(_mask_value, text)
     if len(text) > limit:
         text = f"{text[:limit]}...(truncated {len(text) - limit} chars)"
     return text
+
+
+def _mask_auth(m: re.Match[str]) -> str:
+    if m["cred"] is not None and m["scheme"].lower() in _SCHEMES:
+        return f"{m['head']}{m['scheme']} {MASK}"
+    return f"{m['head']}{MASK}"
+
+
+def _mask_value(m: re.Match[str]) -> str:
+    head = f"{m['key']}{m['sep']}"
+    if m["q"] is not None:
+        return f"{head}{m['q']}{MASK}{m['q']}"
+    if m["open"] is not None:
+        return f"{head}{m['open']}{MASK}"
+    if _MASKED_NEXT.match(m.string, m.end()):  # an auth scheme whose credential is masked
+        return m[0]
+    return f"{head}{MASK}"
 
 
 def redact(value: Any, *, depth: int = 0) -> Any:

@@ -8,15 +8,22 @@ the drivers see ``None`` and emit nothing, which costs one check per run.
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jido._core.errors import CancelledError, JidoError, TimeoutError
+from jido._observe.handlers import (
+    ENV_PROVIDER,
+    EVENTS,
+    REGISTRY,
+    Event,
+    HandlerRef,
+    attach,
+    call_handler,
+    detach,
+)
 from jido._observe.redact import redact, redact_text
 
 if TYPE_CHECKING:
@@ -34,106 +41,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("jido")
-
-EVENTS = (
-    "run.start",
-    "run.stop",
-    "attempt.start",
-    "attempt.stop",
-    "attempt.exception",
-    "retry.scheduled",
-    "timeout",
-    "cancel",
-    "compensation.start",
-    "compensation.stop",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One thing that happened to a run.
-
-    Attributes:
-        name: one of ``run.start``, ``run.stop``, ``attempt.start``, ``attempt.stop``,
-            ``attempt.exception``, ``retry.scheduled``, ``timeout``, ``cancel``,
-            ``compensation.start``, ``compensation.stop``.
-        action: the action's name.
-        run_id: the run's id (shared by all its attempts).
-        measurements: numbers: ``monotonic_time`` (s, on every event), ``duration``
-            (s, on stops), ``delay`` (s, on ``retry.scheduled``).
-        metadata: low-cardinality facts: ``attempt``, ``outcome``, ``error_type``,
-            ``retryable``, ``mode``, ``reason``, ``stopped``, ``stop``, ``timeout``...
-            With ``include_values=True`` also ``params``/``context`` (start) and
-            ``result`` (stop), redacted.
-    """
-
-    name: str
-    action: str
-    run_id: str
-    measurements: Mapping[str, float] = field(default_factory=dict)
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-Handler = Callable[[Event], object]
-
-
-@dataclass(slots=True, eq=False)
-class HandlerRef:
-    """An attached handler; pass it to ``detach``."""
-
-    handler: Handler
-    events: tuple[str, ...] | None
-    include_values: bool
-    active: bool = True
-
-    def wants(self, name: str) -> bool:
-        return self.active and (self.events is None or any(name.startswith(p) for p in self.events))
-
-
-class _Registry:
-    """Copy-on-write tuple of handlers: emitting never takes a lock."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.handlers: tuple[HandlerRef, ...] = ()
-        self.otel: Any = None  # set by jido._observe.otel when instrumentation is on
-        self.otel_auto = True
-
-
-REGISTRY = _Registry()
-
-_ENV_PROVIDER = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ
-"""OpenTelemetry reads its provider from the environment at start-up; so do we (once)."""
-
-
-def attach(
-    handler: Handler,
-    *,
-    events: tuple[str, ...] | list[str] | None = None,
-    include_values: bool = False,
-) -> HandlerRef:
-    """Subscribe ``handler(event)`` to events (all, or those whose name starts with a prefix)."""
-    if not callable(handler):
-        raise TypeError(f"handler must be callable, got {handler!r}")
-    prefixes = None if events is None else tuple(events)
-    if prefixes is not None:
-        for prefix in prefixes:
-            if not any(name.startswith(prefix) for name in EVENTS):
-                raise ValueError(f"unknown event {prefix!r}; known events: {', '.join(EVENTS)}")
-    ref = HandlerRef(handler, prefixes, bool(include_values))
-    with REGISTRY.lock:
-        REGISTRY.handlers = (*REGISTRY.handlers, ref)
-    return ref
-
-
-def detach(ref: HandlerRef | Handler) -> bool:
-    """Unsubscribe a handler (by the ref ``attach`` returned, or the handler itself)."""
-    with REGISTRY.lock:
-        gone = [h for h in REGISTRY.handlers if h is ref or h.handler is ref]
-        REGISTRY.handlers = tuple(h for h in REGISTRY.handlers if h not in gone)
-    for h in gone:
-        h.active = False  # runs already under way stop calling it too
-    return bool(gone)
 
 
 def tracker_for(spec: ActionSpec, run_id: str, opts: RunOptions, mode: str) -> Tracker | None:
@@ -153,7 +60,7 @@ def tracker_for(spec: ActionSpec, run_id: str, opts: RunOptions, mode: str) -> T
 def _auto_otel() -> Any:
     """The OpenTelemetry sink once the application has set a global tracer provider."""
     trace = sys.modules["opentelemetry.trace"]
-    if getattr(trace, "_TRACER_PROVIDER", None) is None and not _ENV_PROVIDER:
+    if getattr(trace, "_TRACER_PROVIDER", None) is None and not ENV_PROVIDER:
         return None
     from jido._observe import otel
 
@@ -171,6 +78,7 @@ class Tracker:
         "_t0",
         "action",
         "mode",
+        "recovered",
         "run_id",
     )
 
@@ -191,15 +99,20 @@ class Tracker:
         self._log_level = log_level
         self._t0 = time.monotonic()
         self._attempt_t0 = self._t0
+        self.recovered = False
+        """True for a durable run resumed after its process died (``run.start`` says so)."""
 
     # -- run ---------------------------------------------------------------------------------------
     def run_start(self, params: Mapping[str, Any], context: Mapping[Any, Any]) -> None:
         self._log(
             logging.DEBUG, "Starting %s (run %s, mode %s)", self.action, self.run_id, self.mode
         )
-        self._emit(
-            "run.start", {}, {"mode": self.mode}, lambda: {"params": params, "context": context}
-        )
+        meta: dict[str, Any] = {"mode": self.mode}
+        if self.recovered:
+            meta["recovered"] = True
+        self._emit("run.start", {}, meta, lambda: {"params": params, "context": context})
+        if self.recovered and self._otel is not None:
+            self._otel.event("jido.recovered", {})
 
     def run_stop(
         self,
@@ -305,6 +218,24 @@ class Tracker:
         if self._otel is not None:
             self._otel.event("jido.retry.scheduled", {**meta, "delay": delay})
 
+    def progress(self, attempt: int, done: float, total: float | None, message: str | None) -> None:
+        """What the action reported through ``jido.current().progress(...)``."""
+        if not self._handlers:
+            return
+        measurements = {"progress": done} if total is None else {"progress": done, "total": total}
+        meta: dict[str, Any] = {"attempt": attempt}
+        if message is not None:
+            meta["message"] = redact_text(message)
+        self._emit("progress", measurements, meta)
+
+    # -- durable runs ------------------------------------------------------------------------------
+    def checkpoint(self, op: str, step: str) -> None:
+        """A journal write of a durable run (``op``: ``attempt_started``, ``step_succeeded``...)."""
+        meta = {"op": op, "step": step}
+        self._emit("journal.checkpoint", {}, meta)
+        if self._otel is not None:
+            self._otel.event("jido.checkpoint", meta)
+
     # -- compensation ------------------------------------------------------------------------------
     def compensation_start(self, error: JidoError) -> None:
         self._emit("compensation.start", {}, {"error_type": error.type})
@@ -357,7 +288,7 @@ class Tracker:
                         name, self.action, self.run_id, measurements, {**metadata, **extra}
                     )
                 event = rich
-            _call(ref, event)
+            call_handler(ref, event)
 
 
 def _redacted(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -375,35 +306,3 @@ def _outcome(meta: dict[str, Any], error: JidoError | None) -> None:
         meta["outcome"] = "error"
         meta["error_type"] = error.type
         meta["retryable"] = error.retryable
-
-
-def _call(ref: HandlerRef, event: Event) -> None:
-    """Call one handler; whatever it raises (any ``BaseException``) is contained.
-
-    A handler runs on whatever thread completes the run, often one of the runtime's own:
-    its exception never reaches the run or the thread. It is detached and logged. Only a
-    ``KeyboardInterrupt`` in the main thread (Ctrl-C) is let through.
-    """
-    try:
-        ref.handler(event)
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is _MAIN:
-            raise
-        detach(ref)
-        log.warning(
-            "jido telemetry handler %s raised on %s and was detached",
-            _name_of(ref.handler),
-            event.name,
-            exc_info=exc,
-        )
-
-
-_MAIN = threading.main_thread()
-
-
-def _name_of(handler: object) -> str:
-    try:
-        name = getattr(handler, "__qualname__", None)
-    except BaseException:  # a hostile __getattr__
-        name = None
-    return name if isinstance(name, str) else type(handler).__qualname__

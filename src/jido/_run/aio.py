@@ -62,35 +62,10 @@ class AsyncRun:
         """
         ref = self._ref
         try:
-            call = self.call
             task = asyncio.current_task()
             assert task is not None
             link = self._link = TaskLink(asyncio.get_running_loop(), task)
-            parent = call.parent
-            attempt = 0
-            while True:
-                attempt += 1
-                token = self._token = Token()
-                if self._reason is not None:
-                    token.cancel(self._reason)
-                unlink = parent.token.link_child(token) if parent is not None else None
-                rctx = call.begin_attempt(attempt, call.attempt_deadline(time.monotonic()), token)
-                guard = self._guard(rctx) if self._guarded else None
-                try:
-                    result = await call_async(
-                        call.spec, call.instance, call.params, call.context, rctx, link
-                    )
-                except Stopped as stop:
-                    error = call.stop_error(token.reason, True, stop.mechanism, attempt)
-                except JidoError as exc:
-                    error = exc
-                else:
-                    result = call.succeeded(attempt, result)
-                    break
-                finally:
-                    self._end_attempt(guard, unlink)
-                delay, error = call.failed(attempt, error, cancelled=self._reason is not None)
-                await self._before_retry(link, error, attempt, delay)  # raises to give up
+            result = await self._attempts(link)
         except JidoError as exc:
             if ref is None:
                 raise
@@ -109,6 +84,36 @@ class AsyncRun:
         if ref is not None:
             ref._set_result(result)
         return result
+
+    async def _attempts(self, link: TaskLink) -> dict[str, Any]:
+        """Run attempts until one succeeds (its result) or the run gives up (raises)."""
+        call = self.call
+        parent = call.parent
+        attempt = call.first_attempt - 1
+        if call.resume_delay:  # a resumed run keeps the retry schedule it had
+            await self._wait(link, call.resume_delay, attempt)
+        while True:
+            attempt += 1
+            token = self._token = Token()
+            if self._reason is not None:
+                token.cancel(self._reason)
+            unlink = parent.token.link_child(token) if parent is not None else None
+            rctx = call.begin_attempt(attempt, call.attempt_deadline(time.monotonic()), token)
+            guard = self._guard(rctx) if self._guarded else None
+            try:
+                result = await call_async(
+                    call.spec, call.instance, call.params, call.context, rctx, link
+                )
+            except Stopped as stop:
+                error = call.stop_error(token.reason, True, stop.mechanism, attempt)
+            except JidoError as exc:
+                error = exc
+            else:
+                return call.succeeded(attempt, result)
+            finally:
+                self._end_attempt(guard, unlink)
+            delay, error = call.failed(attempt, error, cancelled=self._reason is not None)
+            await self._before_retry(link, error, attempt, delay)  # raises to give up
 
     def _end_attempt(
         self, guard: TimerHandle | None, unlink: Callable[[CancelReason], None] | None
@@ -153,10 +158,15 @@ class AsyncRun:
         if delay is None:
             compensated = await _compensate(call, error) if compensable(call, error) else None
             raise call.conclude(error, attempt, compensated)
-        if delay and await self._sleep(link, delay):
+        if delay:
+            await self._wait(link, delay, attempt)
+
+    async def _wait(self, link: TaskLink, delay: float, attempt: int) -> None:
+        """Wait before the next attempt; raise the final error if the run is stopped meanwhile."""
+        if await self._sleep(link, delay):
             reason = self._reason or CancelReason.PARENT
-            stopped = call.stop_error(reason, True, "not_started", attempt)
-            raise call.conclude(stopped, attempt, None)
+            stopped = self.call.stop_error(reason, True, "not_started", attempt)
+            raise self.call.conclude(stopped, attempt, None)
 
     async def _sleep(self, link: TaskLink, delay: float) -> bool:
         """Wait out a retry delay; True if the run was cancelled meanwhile."""

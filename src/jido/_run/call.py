@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import random
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jido._action.action import ActionSpec, describe
 from jido._core.cancel import CancelReason, Token
@@ -20,11 +20,31 @@ if TYPE_CHECKING:
     from jido._observe.telemetry import Tracker
     from jido._runtime.runtime import Runtime
 
-__all__ = ["Call", "testing_flags"]
+__all__ = ["Call", "Journal", "testing_flags"]
 
 
 class testing_flags:
     no_backoff = False
+
+
+class Journal(Protocol):
+    """Where a durable run records what its driver reports (``None`` on a Call: not durable).
+
+    Each method is called by the driver's thread at the moment it happens, and must never
+    raise: a journal that cannot write logs it.
+    """
+
+    def started(self, attempt: int) -> None:
+        """An attempt began."""
+
+    def succeeded(self, attempt: int, result: dict[str, Any]) -> None:
+        """An attempt succeeded with ``result``."""
+
+    def failed(self, attempt: int, error: JidoError, delay: float | None) -> None:
+        """An attempt failed; ``delay`` is the wait before the next one (None: no retry)."""
+
+    def concluded(self, error: JidoError, attempts: int) -> None:
+        """The run failed for good with ``error``."""
 
 
 class Call:
@@ -34,10 +54,14 @@ class Call:
         "context",
         "ctx",
         "deadline",
+        "first_attempt",
         "instance",
+        "journal",
+        "key",
         "opts",
         "params",
         "parent",
+        "resume_delay",
         "rng",
         "run_id",
         "runtime",
@@ -70,6 +94,13 @@ class Call:
         self.tracker = tracker
         self.ctx: contextvars.Context | None = None
         self.rng: random.Random | None = None
+        self.journal: Journal | None = None
+        self.key = run_id
+        """The idempotency key its attempts see (``jido.current().idempotency_key``)."""
+        self.first_attempt = 1
+        """The number of the first attempt (a resumed run continues its count)."""
+        self.resume_delay = 0.0
+        """Seconds to wait before the first attempt (a resumed run keeps its schedule)."""
 
     def attempt_deadline(self, now: float) -> float | None:
         """The deadline of an attempt that starts executing at ``now`` (the run's, if sooner)."""
@@ -91,16 +122,22 @@ class Call:
             deadline,
             self.context,
             token,
+            self.key,
         )
         tracker = self.tracker
         if tracker is not None:
             tracker.attempt_start(attempt)
             rctx._scope = tracker.scope()
+            rctx._report = tracker.progress
+        if self.journal is not None:
+            self.journal.started(attempt)
         return rctx
 
     def succeeded(
         self, attempt: int, result: dict[str, Any], queued: float = 0.0
     ) -> dict[str, Any]:
+        if self.journal is not None:  # first: its checkpoint belongs to the attempt's span
+            self.journal.succeeded(attempt, result)
         tracker = self.tracker
         if tracker is not None:
             tracker.attempt_stop(attempt, result, None, queued)
@@ -118,8 +155,13 @@ class Call:
         tracker = self.tracker
         if tracker is not None:
             tracker.attempt_stop(attempt, None, error, queued)
-        if cancelled:
-            return None, error
+        delay, error = (None, error) if cancelled else self._retry_delay(attempt, error)
+        if self.journal is not None:
+            self.journal.failed(attempt, error, delay)
+        return delay, error
+
+    def _retry_delay(self, attempt: int, error: JidoError) -> tuple[float | None, JidoError]:
+        tracker = self.tracker
         policy = self.opts.retry
         if self.rng is None and policy.seed is not None:
             self.rng = policy.rng()
@@ -138,6 +180,8 @@ class Call:
         """The error the run ends with: the compensation outcome if any, with the attempt count."""
         final = compensated or error
         final.details.setdefault("attempts", attempts)
+        if self.journal is not None:  # first: its checkpoint belongs to the run's span
+            self.journal.concluded(final, attempts)
         if self.tracker is not None:
             retries = self.opts.retry.max_retries
             exhausted = error.retryable and retries > 0 and attempts > retries

@@ -105,7 +105,7 @@ class EngineRun:
         self._reports_start = bool(getattr(engine, "reports_start", False))
         self._lock = threading.Lock()
         self._attempt: _Attempt | None = None
-        self._count = 0
+        self._count = call.first_attempt - 1
         self._delay_timer: Any = None
         self._reason: CancelReason | None = None
         self._finished = False
@@ -113,6 +113,11 @@ class EngineRun:
 
     # -- control ---------------------------------------------------------------------------------
     def start(self) -> None:
+        delay = self.call.resume_delay
+        if delay:  # a resumed run keeps the retry schedule it had
+            with self._lock:
+                self._delay_timer = self.timers.call_later(delay, self._launch)
+            return
         self._launch()
 
     def cancel(self, reason: CancelReason) -> None:
@@ -223,7 +228,7 @@ class EngineRun:
         if reason is None and stopped and value.mechanism == "not_started":
             reason = CancelReason.SHUTDOWN  # the engine dropped it unasked: it was shut down
         if reason is not None:
-            mechanism = value.mechanism if stopped else "cooperative"
+            mechanism = value.mechanism if stopped else self._late_stop()
             if stopped and value.waited:
                 att.queued = value.waited
             self._failed(att, self._stop_error(att, reason, True, mechanism))
@@ -246,6 +251,11 @@ class EngineRun:
             )
             error.args = (error.message,)
         return error
+
+    def _late_stop(self) -> str:
+        """How an attempt that ended as it was being stopped is reported: work that sees
+        its token stopped by itself; other work could only have been interrupted."""
+        return "cooperative" if self.engine.observes_token else "interrupted"
 
     def _failed(self, att: _Attempt, error: JidoError) -> None:
         self._unlink(att)

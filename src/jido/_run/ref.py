@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -18,10 +17,17 @@ from typing import Any, Final, Protocol
 from jido._core.cancel import CancelReason
 from jido._core.clock import MAX_WAIT, deadline_after, wait_slice
 from jido._core.context import current_or_none
-from jido._core.errors import CancelledError, ConfigError, JidoError, TimeoutError
+from jido._core.errors import (
+    CancelledError,
+    ConfigError,
+    InvalidAsyncRefError,
+    JidoError,
+    TimeoutError,
+)
+from jido._core.options import check_wait
 from jido._run.blocking import lending
 
-__all__ = ["AsyncRef", "Control"]
+__all__ = ["AsyncRef", "Control", "cancel_all", "check_ref", "wait_all", "wait_for"]
 
 
 class Control(Protocol):
@@ -93,11 +99,12 @@ class AsyncRef:
 
         When the wait times out the run is cancelled (its work stopped) and a
         ``jido.TimeoutError`` is raised whose ``details["stopped"]`` says whether the work
-        was confirmed stopped.
+        was confirmed stopped. A timeout that is not a number >= 0 (or None) is a
+        ``jido.ConfigError``, raised before anything happens to the run.
         """
         if not self._done:
             if timeout is not None and not (type(timeout) in _PLAIN and timeout >= 0):
-                timeout = _check_wait(timeout)  # not a plain number of seconds: check it
+                timeout = check_wait(timeout)  # not a plain number of seconds: check it
             if not self._wait(timeout):
                 assert timeout is not None
                 self._stop(CancelReason.TIMEOUT, _await_timeout_error(self, timeout))
@@ -246,24 +253,6 @@ def waiter_reason() -> CancelReason:
 _PLAIN: Final = (float, int)
 
 
-def _check_wait(timeout: object) -> float | None:
-    """A wait in seconds: None (forever) or a number >= 0, ``inf`` included."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise ConfigError(
-            f"timeout must be a number of seconds or None, got {type(timeout).__name__}",
-            details={"option": "timeout"},
-        )
-    try:
-        seconds = float(timeout)
-    except OverflowError:  # an int too large for a float: forever, in practice
-        return math.inf
-    if math.isnan(seconds) or seconds < 0:
-        raise ConfigError("timeout must be >= 0 seconds", details={"option": "timeout"})
-    return seconds
-
-
 def _acquire(waiter: threading.Lock, timeout: float | None) -> bool:
     """``waiter.acquire`` for any wait (a huge one in slices the platform accepts)."""
     if timeout is None:
@@ -287,7 +276,7 @@ def _await_timeout_error(ref: AsyncRef, timeout: float) -> JidoError:
 def _merge_stop(override: JidoError, err: JidoError) -> JidoError:
     """Keep what the run learnt about stopping (stopped, stop) on the caller's error."""
     if isinstance(err, TimeoutError | CancelledError):
-        for key in ("stopped", "stop", "attempt"):
+        for key in ("stopped", "stop", "attempt", "attempts"):
             if key in err.details:
                 override.details[key] = err.details[key]
         return override
@@ -320,3 +309,37 @@ def _resolver(
 def _settle(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def cancel_all(refs: list[AsyncRef]) -> None:
+    """Ask each run to stop (reason ``shutdown``)."""
+    for ref in refs:
+        if ref._control is not None:
+            ref._control.cancel(CancelReason.SHUTDOWN)
+
+
+def wait_all(refs: list[AsyncRef], deadline: float) -> None:
+    """Wait until each run is done or ``deadline`` passes (never on a run's own loop)."""
+    for ref in refs:
+        with contextlib.suppress(ConfigError):  # shut down from the loop a run is on
+            ref._wait(max(0.0, deadline - time.monotonic()))
+
+
+def wait_for(ref: AsyncRef) -> dict[str, Any]:
+    """The run's outcome, waiting in this thread (an interrupt while waiting cancels it)."""
+    try:
+        return ref.result(timeout=None)
+    except BaseException as exc:
+        if not ref.done() and not isinstance(exc, JidoError):  # interrupted while waiting
+            ref._abandon_wait()
+        raise
+
+
+def check_ref(ref: object) -> AsyncRef:
+    """``ref`` if it is an AsyncRef, else an ``InvalidAsyncRefError``."""
+    if isinstance(ref, AsyncRef):
+        return ref
+    raise InvalidAsyncRefError(
+        f"Invalid async ref: expected a jido.AsyncRef, got {type(ref).__name__}",
+        details={"type": type(ref).__name__},
+    )

@@ -7,22 +7,22 @@ at interpreter exit; ``jido.Runtime(...)`` instances give isolated pools and lim
 from __future__ import annotations
 
 import asyncio
-import atexit
-import contextlib
 import contextvars
 import os
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any, Unpack
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Unpack
 
 from jido._action.action import ActionSpec, spec_of
 from jido._core.cancel import CancelReason
 from jido._core.clock import deadline_after
 from jido._core.context import _CURRENT
-from jido._core.errors import ConfigError, InvalidAsyncRefError, JidoError, TimeoutError
+from jido._core.errors import ConfigError, JidoError, TimeoutError
 from jido._core.normalize import normalize_context
-from jido._core.options import RunOptions
+from jido._core.options import UNSET, RunOptions, RuntimeSettings, cache_key
+from jido._core.safe import describe, type_name
+from jido._engines.remote import check_importable
 from jido._engines.threads import ThreadEngine, ThreadPool
 from jido._observe.telemetry import tracker_for
 from jido._run.aio import AsyncRun, LoopThread
@@ -30,12 +30,16 @@ from jido._run.call import Call
 from jido._run.driver import EngineRun
 from jido._run.engine import Engine
 from jido._run.inline import run_inline
-from jido._run.ref import AsyncRef
+from jido._run.ref import AsyncRef, cancel_all, wait_all, wait_for
 from jido._run.supervise import Supervisor
 from jido._run.timers import Timers
 from jido._runtime.config import SETTINGS, RunKwargs, new_run_id
+from jido._runtime.durable import check_context, check_run_id, open_durable, provided_context
 
-__all__ = ["Runtime", "check_ref", "default_runtime", "shutdown"]
+if TYPE_CHECKING:
+    from jido._durable.runs import Runs
+
+__all__ = ["Runtime"]
 
 
 class Runtime:
@@ -50,6 +54,19 @@ class Runtime:
         start_method: multiprocessing start method for child processes
             (default ``"forkserver"`` where available, else ``"spawn"``).
         defaults: run options for every run on this runtime (over ``jido.configure``).
+        engine: a cluster engine (``jido.engines.Ray(...)``) that runs every attempt.
+        store: where durable runs are journaled: ``"sqlite:///path/runs.db"`` or
+            ``"postgresql://user@host/db"``; unset: ``jido.configure(store=...)``, then
+            the ``JIDO_STORE`` environment variable; ``None``: no store (runs live in
+            memory only).
+        durability: ``"process"`` (a run survives a crash of its process) or ``"power"``
+            (it survives a power loss: an fsync per checkpoint).
+        lease: seconds after which a durable run whose process stopped renewing it is
+            orphaned (and recoverable by another process).
+        recover: resume the store's orphaned runs when the runtime starts.
+        context: values added to every run's context (a mapping, or a function returning
+            one, called per run): how durable runs get live objects (a database session,
+            a client) in every process, resumed runs included.
 
     Example:
         >>> import jido
@@ -71,31 +88,29 @@ class Runtime:
         start_method: str | None = None,
         defaults: Mapping[str, Any] | None = None,
         engine: Any = None,
+        store: str | None = UNSET,
+        durability: str = "process",
+        lease: float = 10.0,
+        recover: bool = False,
+        context: Mapping[Any, Any] | Callable[[], Mapping[Any, Any]] | None = None,
     ) -> None:
-        if isinstance(max_threads, bool) or not isinstance(max_threads, int) or max_threads < 1:
-            raise ConfigError(f"max_threads must be a positive integer, got {max_threads!r}")
-        if max_processes is not None and (
-            isinstance(max_processes, bool)
-            or not isinstance(max_processes, int)
-            or max_processes < 1
-        ):
-            raise ConfigError(f"max_processes must be a positive integer, got {max_processes!r}")
-        if (
-            isinstance(stop_timeout, bool)
-            or not isinstance(stop_timeout, int | float)
-            or not (0 < stop_timeout <= 60)
-        ):
-            raise ConfigError(f"stop_timeout must be in (0, 60] seconds, got {stop_timeout!r}")
-        self.name = name
-        self.stop_timeout = float(stop_timeout)
-        self._defaults = dict(defaults or {})
-        RunOptions().merge(self._defaults)
-        self._max_processes = max_processes or os.cpu_count() or 2
-        self._start_method = start_method
-        self._supervisor = Supervisor(name)
-        self._pool = ThreadPool(name, max_threads, self._supervisor)
+        settings = RuntimeSettings(
+            name=name,
+            max_threads=max_threads,
+            max_processes=max_processes,
+            stop_timeout=stop_timeout,
+            start_method=start_method,
+            defaults=defaults,
+        )
+        self.name = settings.name
+        self.stop_timeout = settings.stop_timeout
+        self._defaults = dict(settings.defaults or {})
+        self._max_processes = settings.max_processes or os.cpu_count() or 2
+        self._start_method = settings.start_method
+        self._supervisor = Supervisor(settings.name)
+        self._pool = ThreadPool(settings.name, settings.max_threads, self._supervisor)
         self._thread_engine: Engine = ThreadEngine(self._pool)
-        self._timers = Timers(name, self._supervisor)
+        self._timers = Timers(settings.name, self._supervisor)
         self._lock = threading.Lock()
         self._loop_thread: LoopThread | None = None
         self._processes: Any = None
@@ -105,10 +120,12 @@ class Runtime:
         self._base_version = -1
         self._merged: dict[Any, RunOptions] = {}
         self._remote: Any = None
+        self._context = check_context(context)
         if engine is not None:
-            if not hasattr(engine, "_open"):
-                raise ConfigError(f"engine must be a jido.engines engine, got {engine!r}")
-            self._remote = engine._open()
+            self._remote = _open_engine(engine)
+        self._durable: Any = open_durable(self, store, durability, lease)
+        if recover:
+            self.recover()
 
     def __repr__(self) -> str:
         return f"<jido.Runtime {self.name!r}{' closed' if self._closed else ''}>"
@@ -131,33 +148,43 @@ class Runtime:
         action: object,
         params: object = None,
         context: object = None,
+        *,
+        run_id: str | None = None,
         **options: Unpack[RunKwargs],
     ) -> dict[str, Any]:
         """Run ``action`` and return its result; see :func:`jido.run`."""
+        if self._durable is not None:
+            return wait_for(self._durable.start_action(action, params, context, run_id, options))
         spec, opts = self._resolve(action, options)
         mode = self._mode(spec, opts)
         if mode == "thread" and opts.timeout is None and not opts.retry.total_timeout:
             mode = "inline"
-        call = self._prepare(spec, opts, params, context, mode)
+        call = self._prepare(spec, opts, params, context, mode, run_id)
         if mode == "inline":
             return run_inline(call)
         if mode == "async":
-            return _wait(self._start_on_loop(call))
-        return _wait(self._start_engine(call))
+            return wait_for(self._start_on_loop(call))
+        return wait_for(self._start_engine(call))
 
     async def arun(
         self,
         action: object,
         params: object = None,
         context: object = None,
+        *,
+        run_id: str | None = None,
         **options: Unpack[RunKwargs],
     ) -> dict[str, Any]:
         """Run ``action`` inside asyncio, on the caller's loop; see :func:`jido.arun`."""
+        if self._durable is not None:
+            return await self._durable.start_action(action, params, context, run_id, options)  # type: ignore[no-any-return]
         spec, opts = self._resolve(action, options)
         mode = self._mode(spec, opts)
-        call = self._prepare(spec, opts, params, context, mode)
+        call = self._prepare(spec, opts, params, context, mode, run_id)
         if mode == "async":
             return await AsyncRun(call).drive()
+        if mode == "process" and self._processes is None:
+            await asyncio.to_thread(self._process_engine)  # its first set-up, off the loop
         return await self._start_engine(call)
 
     def run_async(
@@ -165,17 +192,40 @@ class Runtime:
         action: object,
         params: object = None,
         context: object = None,
+        *,
+        run_id: str | None = None,
         **options: Unpack[RunKwargs],
     ) -> AsyncRef:
         """Start ``action`` and return its handle at once; see :func:`jido.run_async`."""
+        if self._durable is not None:
+            return self._durable.start_action(action, params, context, run_id, options)  # type: ignore[no-any-return]
+        return self._start(action, params, context, run_id, options)
+
+    def _start(
+        self,
+        action: object,
+        params: object,
+        context: object,
+        run_id: str | None,
+        options: Mapping[str, Any],
+        step: Callable[[Call], None] | None = None,
+    ) -> AsyncRef:
+        """Start a run that is not journaled itself (``step`` may make it a composite's step)."""
         try:
             spec, opts = self._resolve(action, options)
             mode = self._mode(spec, opts)
-            call = self._prepare(spec, opts, params, context, mode)
+            call = self._prepare(spec, opts, params, context, mode, run_id)
+            if step is not None:
+                step(call)
         except JidoError as exc:
-            ref = AsyncRef(_name_of(action), new_run_id(), self._grace())
+            named = run_id if isinstance(run_id, str) and run_id else new_run_id()
+            ref = AsyncRef(_name_of(action), named, self._grace())
             ref._set_error(exc)
             return ref
+        return self._start_call(call, mode)
+
+    def _start_call(self, call: Call, mode: str) -> AsyncRef:
+        """Hand a prepared call to its driver: the event loop, or an engine."""
         if mode == "async":
             try:
                 asyncio.get_running_loop()
@@ -198,14 +248,16 @@ class Runtime:
             self._closed = True
         refs = list(self._active)
         if cancel:
-            _cancel_all(refs)
-        _wait_all(refs, deadline_after(time.monotonic(), timeout))
+            cancel_all(refs)
+        wait_all(refs, deadline_after(time.monotonic(), timeout))
         left = [ref for ref in refs if not ref.done()]
         if left:  # stop what would not finish, and never leave a waiter hanging
-            _cancel_all(left)
-            _wait_all(left, time.monotonic() + self._grace())
+            cancel_all(left)
+            wait_all(left, time.monotonic() + self._grace())
             for ref in left:
                 ref._give_up(CancelReason.SHUTDOWN)
+        if self._durable is not None:
+            self._durable.close()
         if self._processes is not None:
             self._processes.close()
         if self._remote is not None:
@@ -218,6 +270,32 @@ class Runtime:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def runs(self) -> Runs:
+        """The durable runs in this runtime's store: get, list, wait, cancel, resume, prune.
+
+        Raises:
+            jido.ConfigError: the runtime has no store.
+        """
+        if self._durable is None:
+            raise ConfigError(
+                f"runtime {self.name!r} has no store: create it with jido.Runtime(store=...)"
+            )
+        from jido._durable.runs import Runs
+
+        return Runs(self._durable)
+
+    def recover(self) -> list[AsyncRef]:
+        """Resume every run of the store whose owner's lease expired; their handles.
+
+        Each orphaned run is resumed by exactly one process, even when several recover at
+        once. Completed steps are not run again.
+
+        Raises:
+            jido.ConfigError: the runtime has no store.
+        """
+        return self.runs._durable.recover()
 
     def stats(self) -> dict[str, Any]:
         """Live counts: worker threads (``threads``, ``idle``, ``abandoned``), attempts
@@ -238,11 +316,10 @@ class Runtime:
             self._base_version = version
         if not overrides:
             return self._base
-        try:
-            key = tuple(overrides.items())
-            cached = self._merged.get(key)
-        except TypeError:  # an unhashable option value: no caching
+        key = cache_key(overrides)
+        if key is None:  # a value that is not plain (unhashable, a predicate...): no caching
             return self._base.merge(overrides)
+        cached = self._merged.get(key)
         if cached is None:
             if len(self._merged) > 256:
                 self._merged = {}
@@ -264,28 +341,40 @@ class Runtime:
     def _resolve(self, action: object, options: Mapping[str, Any]) -> tuple[ActionSpec, RunOptions]:
         if self._closed:
             raise ConfigError(f"runtime {self.name!r} is shut down")
-        spec = getattr(action, "__jido_action__", None)
-        if type(spec) is not ActionSpec:
-            spec = spec_of(action)
+        spec = spec_of(action)
         if not options and self._base_version == SETTINGS.version:
             return spec, self._base
         return spec, self._options(options)
 
     def _prepare(
-        self, spec: ActionSpec, opts: RunOptions, params: object, context: object, mode: str
+        self,
+        spec: ActionSpec,
+        opts: RunOptions,
+        params: object,
+        context: object,
+        mode: str,
+        run_id: str | None = None,
+        recovered: bool = False,
     ) -> Call:
         """Normalize and validate (before any attempt); report the start of the run."""
-        run_id = new_run_id()
+        run_id = new_run_id() if run_id is None else check_run_id(run_id)
         tracker = tracker_for(spec, run_id, opts, mode)
+        if tracker is not None and recovered:
+            tracker.recovered = True
         try:
+            if mode == "process":
+                check_importable(spec, "isolation='process'")
             instance = spec.make_instance()
             checked = spec.check_params(instance, params)
             values = context.copy() if type(context) is dict else normalize_context(context)
+            if self._context is not None:
+                values = {**provided_context(self._context), **values}
             parent = _CURRENT.get()
             deadline = None
             if opts.retry.total_timeout or (parent is not None and parent.deadline is not None):
                 deadline = _run_deadline(opts, parent, spec.name)
         except JidoError as exc:
+            exc.details.setdefault("attempts", 0)  # the run never started
             if tracker is not None:
                 tracker.run_start(_as_mapping(params), _as_mapping(context))
                 tracker.run_stop(None, exc, 0)
@@ -368,73 +457,23 @@ def _run_deadline(opts: RunOptions, parent: Any, name: str) -> float | None:
     return deadline
 
 
-def _cancel_all(refs: list[AsyncRef]) -> None:
-    for ref in refs:
-        if ref._control is not None:
-            ref._control.cancel(CancelReason.SHUTDOWN)
-
-
-def _wait_all(refs: list[AsyncRef], deadline: float) -> None:
-    """Wait until each run is done or ``deadline`` passes (never on a run's own loop)."""
-    for ref in refs:
-        with contextlib.suppress(ConfigError):  # shut down from the loop a run is on
-            ref._wait(max(0.0, deadline - time.monotonic()))
-
-
 def _as_mapping(value: object) -> Mapping[Any, Any]:
     return value if isinstance(value, Mapping) else {"value": value}
 
 
-def _wait(ref: AsyncRef) -> dict[str, Any]:
-    try:
-        return ref.result(timeout=None)
-    except BaseException as exc:
-        if not ref.done() and not isinstance(exc, JidoError):  # interrupted while waiting
-            ref._abandon_wait()
-        raise
-
-
 def _name_of(action: object) -> str:
-    name = getattr(action, "name", None)
-    return name if isinstance(name, str) and name else type(action).__name__
+    try:
+        name = action.name  # type: ignore[attr-defined]
+    except Exception:  # anything at all may be passed as an action
+        name = None
+    return name if type(name) is str and name else type_name(action)
 
 
-_default: Runtime | None = None
-_default_lock = threading.Lock()
-
-
-def default_runtime() -> Runtime:
-    """The process-wide runtime used by ``jido.run`` and friends (started on first use)."""
-    global _default
-    runtime = _default
-    if runtime is not None and not runtime._closed:
-        return runtime
-    with _default_lock:
-        if _default is None or _default._closed:
-            _default = Runtime(name="jido")
-        return _default
-
-
-def shutdown(*, cancel: bool = True, timeout: float = 5.0) -> None:
-    """Shut the default runtime down (a new one starts on the next run)."""
-    runtime = _default
-    if runtime is not None:
-        runtime.shutdown(cancel=cancel, timeout=timeout)
-
-
-def _after_fork() -> None:
-    global _default
-    _default = None
-
-
-atexit.register(shutdown)
-os.register_at_fork(after_in_child=_after_fork)
-
-
-def check_ref(ref: object) -> AsyncRef:
-    if isinstance(ref, AsyncRef):
-        return ref
-    raise InvalidAsyncRefError(
-        f"Invalid async ref: expected a jido.AsyncRef, got {type(ref).__name__}",
-        details={"type": type(ref).__name__},
-    )
+def _open_engine(engine: object) -> Any:
+    try:
+        opener = engine._open  # type: ignore[attr-defined]
+    except Exception:
+        opener = None
+    if not callable(opener):
+        raise ConfigError(f"engine must be a jido.engines engine, got {describe(engine)}")
+    return opener()

@@ -15,10 +15,12 @@ import pydantic
 import pydantic_core
 
 from jido._action.action import ActionSpec, spec_of
-from jido._core.errors import ConfigError, JidoError, ValidationError
-from jido._observe.redact import redact
+from jido._core.errors import ConfigError, ExecutionError, JidoError, ValidationError
+from jido._core.normalize import normalize_context
+from jido._core.safe import describe, type_name
+from jido._observe.redact import redact, redact_text
 from jido._runtime.config import RunKwargs
-from jido._runtime.runtime import Runtime, default_runtime
+from jido._runtime.runtime import Runtime
 from jido._tools.schema import (
     accepts_null,
     base_schema,
@@ -26,6 +28,7 @@ from jido._tools.schema import (
     resolve_ref,
     strict_schema,
 )
+from jido._workflow.composite import pick_runtime
 from jido._workflow.instruction import check_options
 
 __all__ = [
@@ -39,7 +42,9 @@ __all__ = [
 ]
 
 Dialect = Literal["openai", "anthropic", "gemini"]
+"""The providers a tool definition can be written for."""
 DIALECTS: Final[tuple[Dialect, ...]] = ("openai", "anthropic", "gemini")
+"""Every dialect, in this order: ``("openai", "anthropic", "gemini")``."""
 _MAX_NAME: Final = 64
 
 
@@ -61,7 +66,7 @@ def parameters_schema(
         >>> jido.tools.parameters_schema(add, strict=True)["properties"]["b"]
         {'anyOf': [{'type': 'integer'}, {'type': 'null'}], 'default': 1}
     """
-    _check_dialect(dialect, strict)
+    dialect = _check_dialect(dialect, strict)
     schema = base_schema(_raw_schema(spec_of(action)))
     if strict:
         schema = strict_schema(schema)
@@ -106,8 +111,9 @@ def to_tool(
 'type': 'object'}}
     """
     spec = spec_of(action)
+    dialect = _check_dialect(dialect, strict)
     tool_name = _tool_name(name if name is not None else spec.name)
-    text = description if description is not None else spec.description
+    text = _description(description if description is not None else spec.description)
     schema = parameters_schema(action, dialect, strict=strict)
     flag = {"strict": True} if strict else {}
     if dialect == "openai":
@@ -150,12 +156,13 @@ def execute_tool(
         '{"error": {"type": "validation_error", "message": "Invalid p'
     """
     spec, run_opts = _prepare(action, opts)
+    rt = pick_runtime(runtime)
     try:
         params = parse_arguments(spec, arguments)
-        result = (runtime or default_runtime()).run(action, params, context, **run_opts)
+        result = rt.run(action, params, context, **run_opts)
     except JidoError as exc:
         return error_json(exc)
-    return _dumps(result)
+    return _result_json(spec, result)
 
 
 async def aexecute_tool(
@@ -177,19 +184,20 @@ async def aexecute_tool(
         '{"sum": 42}'
     """
     spec, run_opts = _prepare(action, opts)
+    rt = pick_runtime(runtime)
     try:
         params = parse_arguments(spec, arguments)
-        result = await (runtime or default_runtime()).arun(action, params, context, **run_opts)
+        result = await rt.arun(action, params, context, **run_opts)
     except JidoError as exc:
         return error_json(exc)
-    return _dumps(result)
+    return _result_json(spec, result)
 
 
 def error_json(error: JidoError) -> str:
     """``{"error": {"type", "message", "retryable", "details"}}`` (details redacted)."""
     body = {
         "type": error.type,
-        "message": error.message,
+        "message": redact_text(error.message),
         "retryable": error.retryable,
         "details": redact(error.details),
     }
@@ -197,19 +205,24 @@ def error_json(error: JidoError) -> str:
 
 
 # -- internals ------------------------------------------------------------------------------------
-def _check_dialect(dialect: object, strict: object) -> None:
-    if dialect not in DIALECTS:
+def _check_dialect(dialect: object, strict: object) -> Dialect:
+    """The dialect as a plain string (never compared with its own ``__eq__``)."""
+    plain = str.__str__(dialect) if isinstance(dialect, str) else None
+    if plain not in DIALECTS:
         raise ConfigError(
-            f"unknown tool dialect {dialect!r}; use one of {', '.join(DIALECTS)}",
+            f"unknown tool dialect {describe(dialect)}; use one of {', '.join(DIALECTS)}",
             details={"option": "dialect"},
         )
     if not isinstance(strict, bool):
-        raise ConfigError(f"strict must be a bool, got {strict!r}", details={"option": "strict"})
-    if strict and dialect == "gemini":
+        raise ConfigError(
+            f"strict must be a bool, got {describe(strict)}", details={"option": "strict"}
+        )
+    if strict and plain == "gemini":
         raise ConfigError(
             "Gemini function declarations have no strict mode; use strict=False",
             details={"option": "strict"},
         )
+    return plain
 
 
 def _raw_schema(spec: ActionSpec) -> dict[str, Any]:
@@ -226,10 +239,19 @@ def _raw_schema(spec: ActionSpec) -> dict[str, Any]:
 
 def _tool_name(name: object) -> str:
     if isinstance(name, str) and 0 < len(name) <= _MAX_NAME:
-        return name
+        return str.__str__(name)
     raise ConfigError(
-        f"a tool name must be a string of 1 to {_MAX_NAME} characters, got {name!r}",
+        f"a tool name must be a string of 1 to {_MAX_NAME} characters, got {describe(name)}",
         details={"option": "name"},
+    )
+
+
+def _description(text: object) -> str:
+    if isinstance(text, str):
+        return str.__str__(text)
+    raise ConfigError(
+        f"a tool description must be a string, got {describe(text)}",
+        details={"option": "description"},
     )
 
 
@@ -238,30 +260,47 @@ def _prepare(action: object, opts: Mapping[str, Any]) -> tuple[ActionSpec, dict[
 
 
 def parse_arguments(spec: ActionSpec, arguments: object) -> dict[str, Any]:
-    """The params of a tool call: parsed JSON, ``null`` for optional fields dropped."""
-    if arguments is None or arguments in ("", b""):
+    """The params of a tool call: parsed JSON, ``null`` for optional fields dropped.
+
+    Anything the model sent that is not a JSON object of arguments (invalid or deeply
+    nested JSON, another type) is a ValidationError.
+    """
+    if arguments is None or (type(arguments) in (str, bytes) and not arguments):
         return {}
     value = _loads(spec, arguments) if isinstance(arguments, str | bytes) else arguments
     if not isinstance(value, Mapping):
         raise ValidationError(
             f"Invalid tool arguments for '{spec.name}': expected a JSON object, "
-            f"got {type(value).__name__}",
+            f"got {type_name(value)}",
             details={"action": spec.name, "stage": "arguments"},
         )
-    if spec.schema is None:
-        return dict(value)
-    schema = base_schema(_raw_schema(spec))
-    return _drop_nulls(dict(value), schema, schema.get("$defs", {}))  # type: ignore[no-any-return]
+    try:
+        params = normalize_context(value)
+        if spec.schema is None:
+            return params
+        schema = base_schema(_raw_schema(spec))
+        return _drop_nulls(params, schema, schema.get("$defs", {}))  # type: ignore[no-any-return]
+    except RecursionError:
+        raise _too_deep(spec) from None
 
 
 def _loads(spec: ActionSpec, text: str | bytes) -> Any:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise _too_deep(spec) from None
     except ValueError as exc:
         raise ValidationError(
             f"Invalid tool arguments for '{spec.name}': not valid JSON ({_json_problem(exc)})",
             details={"action": spec.name, "stage": "arguments"},
         ) from None
+
+
+def _too_deep(spec: ActionSpec) -> ValidationError:
+    return ValidationError(
+        f"Invalid tool arguments for '{spec.name}': nested too deeply",
+        details={"action": spec.name, "stage": "arguments"},
+    )
 
 
 def _json_problem(exc: ValueError) -> str:
@@ -287,6 +326,21 @@ def _drop_nulls(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> Any
     if value is not None and len(branches) == 1:
         return _drop_nulls(value, branches[0], defs)
     return value
+
+
+def _result_json(spec: ActionSpec, result: Any) -> str:
+    """The result as JSON; a result that cannot be written as JSON is an error object."""
+    try:
+        return _dumps(result)
+    except Exception as exc:  # nested too deeply, a value whose serialization raises
+        return error_json(
+            ExecutionError(
+                f"Action '{spec.name}' returned a result that cannot be written as JSON "
+                f"({type_name(exc)})",
+                details={"action": spec.name, "exception": type_name(exc)},
+                retryable=False,
+            )
+        )
 
 
 def _dumps(value: Any) -> str:

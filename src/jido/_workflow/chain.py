@@ -7,6 +7,7 @@ nests, times out and cancels like a single action.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -14,12 +15,17 @@ from dataclasses import dataclass
 from typing import Any, Unpack
 
 from jido._action.action import describe
-from jido._core.errors import ConfigError, ExecutionError, JidoError, ValidationError
+from jido._core.errors import ConfigError, ExecutionError, JidoError, ValidationError, derive
 from jido._core.normalize import normalize_params
+from jido._core.safe import describe as describe_value
+from jido._core.safe import type_name
+from jido._durable.definition import encode_options
+from jido._durable.journal import DurableRun
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
 from jido._runtime.runtime import Runtime
 from jido._workflow.composite import ChainRunner, How, composite_cancelled, enter, run_step
+from jido._workflow.durable import step_entry
 from jido._workflow.instruction import Instruction, check_options, normalize
 from jido._workflow.saga import Completed, compensate
 
@@ -82,6 +88,7 @@ def chain(
     interrupt_check: InterruptCheck | None = None,
     compensate: bool = False,
     runtime: Runtime | None = None,
+    run_id: str | None = None,
     **opts: Unpack[RunKwargs],
 ) -> dict[str, Any]:
     """Run ``steps`` in order; each step gets the params so far merged with its own.
@@ -102,6 +109,8 @@ def chain(
         compensate: when a step fails, undo the completed steps (their ``on_error``),
             newest first; the outcome is in the error's ``details["saga"]``.
         runtime: the :class:`~jido.Runtime` to run on (default: the default runtime).
+        run_id: names the chain's run; on a runtime with a store it is the durable run's
+            id and idempotency key (a second start with the same id joins the first).
         **opts: run options (``timeout``, ``max_retries``, ...) for every step; a step's
             own options win.
 
@@ -124,7 +133,9 @@ def chain(
         >>> jido.chain([add, (add, {"amount": 10}), double], {"value": 1})
         {'value': 24, 'amount': 10}
     """
-    return _enter("sync", steps, params, context, interrupt_check, compensate, runtime, opts)  # type: ignore[no-any-return]
+    return _enter(  # type: ignore[no-any-return]
+        "sync", steps, params, context, interrupt_check, compensate, runtime, run_id, opts
+    )
 
 
 async def achain(
@@ -135,6 +146,7 @@ async def achain(
     interrupt_check: InterruptCheck | None = None,
     compensate: bool = False,
     runtime: Runtime | None = None,
+    run_id: str | None = None,
     **opts: Unpack[RunKwargs],
 ) -> dict[str, Any]:
     """Like :func:`chain`, awaited inside asyncio; cancelling the task cancels the chain.
@@ -149,7 +161,7 @@ async def achain(
         {'value': 2}
     """
     return await _enter(  # type: ignore[no-any-return]
-        "async", steps, params, context, interrupt_check, compensate, runtime, opts
+        "async", steps, params, context, interrupt_check, compensate, runtime, run_id, opts
     )
 
 
@@ -161,6 +173,7 @@ def chain_async(
     interrupt_check: InterruptCheck | None = None,
     compensate: bool = False,
     runtime: Runtime | None = None,
+    run_id: str | None = None,
     **opts: Unpack[RunKwargs],
 ) -> AsyncRef:
     """Start a chain and return its :class:`~jido.AsyncRef` at once.
@@ -180,7 +193,7 @@ def chain_async(
         {'value': 3}
     """
     return _enter(  # type: ignore[no-any-return]
-        "ref", steps, params, context, interrupt_check, compensate, runtime, opts
+        "ref", steps, params, context, interrupt_check, compensate, runtime, run_id, opts
     )
 
 
@@ -192,6 +205,7 @@ def _enter(
     interrupt_check: object,
     compensate: object,
     runtime: Runtime | None,
+    run_id: str | None,
     opts: Mapping[str, Any],
 ) -> Any:
     return enter(
@@ -199,6 +213,7 @@ def _enter(
         how,
         runtime,
         lambda rt: _job(steps, params, context, interrupt_check, compensate, opts, rt),
+        run_id,
     )
 
 
@@ -211,6 +226,7 @@ class _ChainJob:
     interrupt_check: InterruptCheck | None
     compensate: bool
     runtime: Runtime
+    durable: DurableRun | None = None
 
     def __repr__(self) -> str:  # never params or context (telemetry may show it)
         return f"<chain of {len(self.steps)} steps>"
@@ -218,19 +234,59 @@ class _ChainJob:
     async def execute(self) -> dict[str, Any]:
         acc = self.params
         completed: list[Completed] = []
+        done = self.durable.completed if self.durable is not None else {}
         for index, step in enumerate(self.steps):
             if await self._interrupted(index, step):
                 return ChainInterrupted(acc, index=index, action=step.name)
             params = {**acc, **step.params}
             opts = {**self.opts, **step.opts}
+            key = str(index)
             try:
-                result = await run_step(self.runtime, step.action, params, step.context, opts)
+                result = done[key] if key in done else await self._run(step, params, opts, key)
             except JidoError as error:
-                await self._failed(error, index, step, completed)
-                raise
+                raise await self._failed(error, index, step, completed) from error
             completed.append(Completed(index, step, params, opts, result))
             acc = {**params, **result}
         return acc
+
+    async def _run(
+        self, step: Instruction, params: dict[str, Any], opts: dict[str, Any], key: str
+    ) -> dict[str, Any]:
+        return await run_step(
+            self.runtime, step.action, params, step.context, opts, key, self.durable
+        )
+
+    # -- durable runs ------------------------------------------------------------------------------
+    def definition(self) -> tuple[dict[str, Any], Any]:
+        """What a durable chain records (every step, by reference) and its fingerprint's shape."""
+        if self.interrupt_check is not None:
+            raise ValidationError(
+                "a durable chain cannot take an interrupt_check (a resumed run could not call "
+                "it); cancel the run instead (rt.runs.cancel(run_id))",
+                details={"option": "interrupt_check"},
+            )
+        steps = [step_entry(step, f"step {i}") for i, step in enumerate(self.steps)]
+        definition = {
+            "steps": steps,
+            "opts": encode_options(self.opts, "chain options"),
+            "compensate": self.compensate,
+        }
+        shape = {
+            "kind": "chain",
+            "steps": [[s["action"], s["version"], s["schema"]] for s in steps],
+        }
+        return definition, shape
+
+    def first_step(self) -> str | None:
+        return "0" if self.steps else None
+
+    def with_run(self, run: DurableRun) -> _ChainJob:
+        # each step's success also records the next step's first attempt: one commit a step
+        run.successors.update({str(i): str(i + 1) for i in range(len(self.steps) - 1)})
+        return dataclasses.replace(self, durable=run)
+
+    def encode_outcome(self, outcome: Any) -> Any:
+        return dict(outcome)
 
     async def _interrupted(self, index: int, step: Instruction) -> bool:
         check = self.interrupt_check
@@ -252,13 +308,16 @@ class _ChainJob:
 
     async def _failed(
         self, error: JidoError, index: int, step: Instruction, completed: list[Completed]
-    ) -> None:
-        """Say which step failed (message and details); run the saga when asked."""
-        error.message = f"Chain step {index} ({step.name}) failed: {error.message}"
-        error.args = (error.message,)
-        error.details.update(step=index, step_action=step.name, completed_steps=index)
+    ) -> JidoError:
+        """The chain's error: the step's, saying which step failed; the saga when asked."""
+        failed = derive(
+            error,
+            f"Chain step {index} ({step.name}) failed: {error.message}",
+            {**error.details, "step": index, "step_action": step.name, "completed_steps": index},
+        )
         if self.compensate and completed and not composite_cancelled():
-            error.details["saga"] = await compensate(self.runtime, completed, error)
+            failed.details["saga"] = await compensate(self.runtime, completed, failed)
+        return failed
 
 
 def _job(
@@ -272,12 +331,14 @@ def _job(
 ) -> _ChainJob:
     if interrupt_check is not None and not callable(interrupt_check):
         raise ConfigError(
-            f"interrupt_check must be a callable returning a bool, got {interrupt_check!r}",
+            "interrupt_check must be a callable returning a bool, "
+            f"got {describe_value(interrupt_check)}",
             details={"option": "interrupt_check"},
         )
     if not isinstance(compensate, bool):
         raise ConfigError(
-            f"compensate must be a bool, got {compensate!r}", details={"option": "compensate"}
+            f"compensate must be a bool, got {describe_value(compensate)}",
+            details={"option": "compensate"},
         )
     return _ChainJob(
         tuple(normalize(_step_list(steps), context)),
@@ -299,8 +360,14 @@ def _step_list(steps: object) -> list[object]:
             details={"type": "tuple"},
         )
     if isinstance(steps, Iterable) and not isinstance(steps, str | bytes | Mapping):
-        return list(steps)
+        try:
+            return list(steps)
+        except Exception as exc:  # an iterable that fails while iterating
+            raise ValidationError(
+                f"chain steps could not be read: iterating them raised {type_name(exc)}",
+                details={"type": type_name(steps), "exception": type_name(exc)},
+            ) from exc
     raise ValidationError(
-        f"chain steps must be a list of instructions, got {type(steps).__name__}",
-        details={"type": type(steps).__name__},
+        f"chain steps must be a list of instructions, got {type_name(steps)}",
+        details={"type": type_name(steps)},
     )

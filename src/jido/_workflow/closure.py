@@ -7,9 +7,12 @@ from typing import Any, Unpack
 
 from jido._action.action import spec_of
 from jido._core.normalize import normalize_context
+from jido._core.safe import describe
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
-from jido._runtime.runtime import Runtime, default_runtime
+from jido._runtime.default import default_runtime
+from jido._runtime.runtime import Runtime
+from jido._workflow.composite import pick_runtime
 from jido._workflow.instruction import check_options
 
 __all__ = ["AsyncClosure", "Closure", "async_closure", "closure"]
@@ -32,13 +35,13 @@ class _Bound:
         self.action = action
         self.context: Mapping[Any, Any] = normalize_context(context)
         self.opts: Mapping[str, Any] = check_options(opts, f"{type(self).__name__} options")
-        self.runtime = runtime
+        self.runtime = runtime if runtime is None else pick_runtime(runtime)
 
     def _rt(self) -> Runtime:
         return self.runtime if self.runtime is not None else default_runtime()
 
     def __repr__(self) -> str:
-        opts = "".join(f", {k}={v!r}" for k, v in self.opts.items())
+        opts = "".join(f", {k}={describe(v)}" for k, v in self.opts.items())
         return f"<{type(self).__name__} {self.name}{opts}>"
 
 

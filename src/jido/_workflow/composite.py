@@ -21,16 +21,33 @@ from typing import Any, Final, Literal, Protocol
 from jido._action.action import Action
 from jido._core.cancel import CancelReason
 from jido._core.context import current_or_none
-from jido._core.errors import JidoError
-from jido._run.ref import AsyncRef
+from jido._core.errors import ConfigError, JidoError
+from jido._core.safe import type_name
+from jido._durable.journal import DurableRun
+from jido._run.ref import AsyncRef, wait_for
 from jido._runtime.config import RunKwargs, new_run_id
-from jido._runtime.runtime import Runtime, default_runtime
+from jido._runtime.default import default_runtime
+from jido._runtime.durable import check_run_id
+from jido._runtime.runtime import Runtime
+from jido._workflow import durable
 
-__all__ = ["ChainRunner", "How", "Job", "PlanRunner", "composite_cancelled", "enter", "run_step"]
+__all__ = [
+    "ChainRunner",
+    "How",
+    "Job",
+    "PlanRunner",
+    "composite_cancelled",
+    "enter",
+    "pick_runtime",
+    "run_step",
+]
 
 
 class Job(Protocol):
-    """The driver of one composite run."""
+    """The driver of one composite run; ``opts`` are the run options given for every step."""
+
+    @property
+    def opts(self) -> Mapping[str, Any]: ...
 
     async def execute(self) -> object:
         """Run the composite; return its outcome or raise a JidoError."""
@@ -70,26 +87,66 @@ How = Literal["sync", "async", "ref"]
 
 
 def enter(
-    runner: type[_Runner], how: How, runtime: Runtime | None, build: Callable[[Runtime], Job]
+    runner: type[_Runner],
+    how: How,
+    runtime: Runtime | None,
+    build: Callable[[Runtime], Job],
+    run_id: str | None = None,
 ) -> Any:
     """The one path behind every composite entry point (``chain``, ``achain``, ...).
 
     Builds the job (argument errors raise, or go through the handle for ``"ref"``), starts
-    the internal action, and returns its outcome (``"sync"``), an awaitable of it
-    (``"async"``) or the :class:`~jido.AsyncRef` that delivers it (``"ref"``).
+    the internal action (recording it first on a runtime with a store), and returns its
+    outcome (``"sync"``), an awaitable of it (``"async"``) or the :class:`~jido.AsyncRef`
+    that delivers it (``"ref"``).
     """
-    rt = runtime if runtime is not None else default_runtime()
     try:
-        params = {"job": build(rt)}
+        rt = pick_runtime(runtime)
+        job = build(rt)
+        once: RunKwargs = {**_ONCE, **_observed(job.opts)}  # type: ignore[typeddict-item]
+        if rt._durable is not None:
+            return _deliver(how, durable.start(rt, runner, job, run_id, once))  # type: ignore[arg-type]
+        if run_id is not None:
+            check_run_id(run_id)
     except JidoError as exc:
         if how == "ref":
-            return failed_ref(runner, exc, rt)
+            return failed_ref(runner, exc, default_runtime())
         raise
+    params = {"job": job}
     if how == "sync":
-        return rt.run(runner, params, **_ONCE)["outcome"]
+        return rt.run(runner, params, run_id=run_id, **once)["outcome"]
     if how == "async":
-        return _outcome(rt.arun(runner, params, **_ONCE))
-    return _relay(rt.run_async(runner, params, **_ONCE), rt._grace())
+        return _outcome(rt.arun(runner, params, run_id=run_id, **once))
+    return _relay(rt.run_async(runner, params, run_id=run_id, **once), rt._grace())
+
+
+def _deliver(how: How, ref: AsyncRef) -> Any:
+    if how == "sync":
+        return wait_for(ref)
+    if how == "async":
+        return _awaited(ref)
+    return ref
+
+
+async def _awaited(ref: AsyncRef) -> Any:
+    return await ref
+
+
+def pick_runtime(runtime: object) -> Runtime:
+    """``runtime`` when it is a :class:`~jido.Runtime`, the default one for None."""
+    if runtime is None:
+        return default_runtime()
+    if isinstance(runtime, Runtime):
+        return runtime
+    raise ConfigError(
+        f"runtime must be a jido.Runtime or None, got {type_name(runtime)}",
+        details={"option": "runtime"},
+    )
+
+
+def _observed(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """How the composite's own run is observed: as its steps are (``telemetry``, ``log_level``)."""
+    return {k: opts[k] for k in ("telemetry", "log_level") if k in opts}
 
 
 async def _outcome(run: Awaitable[dict[str, Any]]) -> Any:
@@ -116,11 +173,17 @@ async def run_step(
     params: Mapping[str, Any],
     context: Mapping[Any, Any],
     opts: Mapping[str, Any],
+    key: str,
+    run: DurableRun | None = None,
 ) -> dict[str, Any]:
-    """Run one step as a nested run; if this task is cancelled, wait until the step stopped."""
-    ref = runtime.run_async(action, params, context, **opts)
+    """Run step ``key`` as a nested run; if this task is cancelled, wait until it stopped.
+
+    ``run`` (a durable composite) journals the step's attempts under ``key``.
+    """
+    hook = durable.StepHook(key, run)
+    ref = runtime._start(action, params, context, None, opts, hook)
     try:
-        return await ref
+        return hook.check(await ref)  # type: ignore[return-value]
     except asyncio.CancelledError:
         await _settled(ref, runtime._grace())
         raise

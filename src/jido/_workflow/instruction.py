@@ -20,7 +20,8 @@ from jido._action.action import ActionSpec, spec_of
 from jido._core.errors import ConfigError, JidoError, ValidationError
 from jido._core.normalize import normalize_context, normalize_params
 from jido._core.options import RunOptions
-from jido._observe.redact import redact
+from jido._core.safe import describe, type_name
+from jido._observe.redact import redact, redact_text
 
 if TYPE_CHECKING:
     from jido._run.ref import AsyncRef
@@ -49,16 +50,13 @@ def check_options(opts: object, where: str) -> dict[str, Any]:
     """Run options as a dict, validated by the core (an unknown or bad option: ConfigError)."""
     if opts is None:
         return {}
-    if isinstance(opts, Mapping):
-        out = dict(opts)
-    else:
-        try:
-            out = normalize_context(opts)
-        except ValidationError:
-            raise ConfigError(
-                f"{where}: options must be a mapping of run options, got {type(opts).__name__}",
-                details={"type": type(opts).__name__},
-            ) from None
+    try:
+        out = normalize_context(opts)
+    except ValidationError:
+        raise ConfigError(
+            f"{where}: options must be a mapping of run options, got {type_name(opts)}",
+            details={"type": type_name(opts)},
+        ) from None
     try:
         RunOptions().merge(out)
     except ConfigError as exc:
@@ -156,7 +154,10 @@ class Instruction:
         """A copy with some of ``action``, ``params``, ``context``, ``opts``, ``id`` replaced."""
         unknown = set(changes) - {"action", "params", "context", "opts", "id"}
         if unknown:
-            raise TypeError(f"Instruction.replace() got unknown fields: {sorted(unknown)}")
+            raise ConfigError(
+                f"Instruction.replace() got unknown fields: {sorted(unknown)}",
+                details={"fields": sorted(unknown)},
+            )
         fields = {k: getattr(self, k) for k in ("action", "params", "context", "opts")}
         fields.update(changes)
         return Instruction(**fields, id=changes.get("id", self.id))
@@ -208,9 +209,9 @@ def _key(instr: Instruction) -> tuple[Any, ...]:
 
 
 def _runtime(runtime: Runtime | None) -> Runtime:
-    from jido._runtime.runtime import default_runtime
+    from jido._workflow.composite import pick_runtime
 
-    return runtime if runtime is not None else default_runtime()
+    return pick_runtime(runtime)
 
 
 # -- normalization --------------------------------------------------------------------------------
@@ -356,8 +357,13 @@ def _invalid(index: int | None, form: str, problem: str) -> NoReturn:
 
 
 def _describe(value: object) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
+    """What was given where an action was expected; a container (params written in the
+    wrong place, most likely) is described by its type and size, never its values."""
+    if type(value) in (dict, list, tuple, set, frozenset):
+        return f"a {type_name(value)} of {len(value)} items"  # type: ignore[arg-type]
+    if isinstance(value, Mapping):
+        return f"a {type_name(value)}"
+    return f"{type_name(value)} {redact_text(describe(value, 60))}"
 
 
 # -- allow-lists ----------------------------------------------------------------------------------
@@ -406,13 +412,17 @@ def _allowed(allowed: Iterable[object]) -> tuple[list[object], set[str]]:
     """Split an allow-list into actions (matched by identity) and names (matched by name)."""
     if isinstance(allowed, str | bytes) or not isinstance(allowed, Iterable):
         raise ConfigError(
-            f"allowed must be a list of actions or action names, got {type(allowed).__name__}"
+            f"allowed must be a list of actions or action names, got {type_name(allowed)}"
         )
     actions: list[object] = []
     names: set[str] = set()
-    for entry in allowed:
+    try:
+        entries = list(allowed)
+    except Exception as exc:
+        raise ConfigError(f"allowed could not be read: {type_name(exc)}") from exc
+    for entry in entries:
         if isinstance(entry, str):
-            names.add(entry)
+            names.add(str.__str__(entry))
         elif _is_action(entry):
             actions.append(entry)
         else:

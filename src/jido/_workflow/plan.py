@@ -13,14 +13,23 @@ from types import MappingProxyType
 from typing import Any, Final, Unpack
 
 from jido._core.errors import ConfigError, JidoError, ValidationError
-from jido._core.normalize import normalize_context, normalize_params
+from jido._core.normalize import normalize_params
+from jido._core.safe import describe, type_name
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
 from jido._runtime.runtime import Runtime
 from jido._workflow.composite import How, PlanRunner, enter
 from jido._workflow.dag import check_graph, phases
-from jido._workflow.instruction import Instruction, check_options, new_id, normalize
+from jido._workflow.instruction import Instruction, check_options, new_id
 from jido._workflow.plan_run import PlanJob, PlanResult
+from jido._workflow.plan_steps import dependencies as read_dependencies
+from jido._workflow.plan_steps import (
+    limit,
+    plan_context,
+    read_mapping,
+    step_error,
+    step_instruction,
+)
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "Plan", "PlanResult", "PlanStep"]
 
@@ -72,9 +81,9 @@ class Plan:
 
     def __init__(self, *, context: object = None, id: str | None = None) -> None:
         self._steps: dict[str, PlanStep] = {}
-        self.context = MappingProxyType(_plan_context(context))
+        self.context = MappingProxyType(plan_context(context))
         if id is not None and not (isinstance(id, str) and id):
-            raise ValidationError(f"Plan id must be a non-empty string, got {id!r}")
+            raise ValidationError(f"Plan id must be a non-empty string, got {describe(id)}")
         self.id = id or new_id()
 
     # -- building ---------------------------------------------------------------------------------
@@ -100,11 +109,11 @@ class Plan:
         """
         if not isinstance(steps, Mapping):
             raise ValidationError(
-                f"A plan must be a mapping of step names to steps, got {type(steps).__name__}",
-                details={"type": type(steps).__name__},
+                f"A plan must be a mapping of step names to steps, got {type_name(steps)}",
+                details={"type": type_name(steps)},
             )
         plan = cls(context=context)
-        for name, step in steps.items():
+        for name, step in read_mapping(steps, "A plan").items():
             plan = plan._with(plan._spec_step(name, step))
         return plan
 
@@ -159,13 +168,16 @@ class Plan:
             >>> plan.phases()
             [['a'], ['b']]
         """
-        current = self._steps.get(name) if isinstance(name, str) else None
+        current = self._steps.get(str.__str__(name)) if isinstance(name, str) else None
         if current is None:
             raise ValidationError(
-                f"Step not found: {name!r}",
-                details={"step": name, "available_steps": sorted(self._steps)},
+                f"Step not found: {describe(name)}",
+                details={
+                    "step": name if type(name) is str else describe(name, 60),
+                    "available_steps": sorted(self._steps),
+                },
             )
-        added = _dependencies(dependencies, name)
+        added = read_dependencies(dependencies, name)
         merged = tuple(dict.fromkeys((*current.depends_on, *added)))
         return self._with(PlanStep(name, current.instruction, merged))
 
@@ -218,7 +230,7 @@ class Plan:
         return iter(self._steps)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._steps
+        return isinstance(name, str) and str.__str__(name) in self._steps
 
     def __repr__(self) -> str:
         return f"<Plan {self.id} steps={list(self._steps)}>"
@@ -232,6 +244,7 @@ class Plan:
         fail_fast: bool = True,
         compensate: bool = False,
         runtime: Runtime | None = None,
+        run_id: str | None = None,
         **opts: Unpack[RunKwargs],
     ) -> PlanResult:
         """Run the plan and return every step's result.
@@ -244,10 +257,13 @@ class Plan:
             max_concurrency: most steps running at once (None: no limit).
             fail_fast: on the first failure, stop scheduling, cancel running steps and
                 raise that error; with False, run every step whose dependencies
-                succeeded and report failures in :attr:`PlanResult.errors`.
+                succeeded and report failures in the result's ``errors`` (a
+                :class:`PlanResult`).
             compensate: with ``fail_fast``, undo the completed steps (their
                 ``on_error``, newest first); the outcome is in ``details["saga"]``.
             runtime: the :class:`~jido.Runtime` to run on.
+            run_id: names the plan's run; on a runtime with a store it is the durable run's
+                id and idempotency key (a second start with the same id joins the first).
             **opts: run options for every step; a step's own options win.
 
         Raises:
@@ -256,7 +272,7 @@ class Plan:
                 ``skipped`` and ``results`` (of the completed steps).
         """
         return self._enter(  # type: ignore[no-any-return]
-            "sync", params, max_concurrency, fail_fast, compensate, runtime, opts
+            "sync", params, max_concurrency, fail_fast, compensate, runtime, run_id, opts
         )
 
     async def arun(
@@ -267,6 +283,7 @@ class Plan:
         fail_fast: bool = True,
         compensate: bool = False,
         runtime: Runtime | None = None,
+        run_id: str | None = None,
         **opts: Unpack[RunKwargs],
     ) -> PlanResult:
         """Like :meth:`run`, awaited inside asyncio; cancelling the task cancels the plan.
@@ -280,7 +297,7 @@ class Plan:
             PlanResult({'p': {'pong': True}})
         """
         return await self._enter(  # type: ignore[no-any-return]
-            "async", params, max_concurrency, fail_fast, compensate, runtime, opts
+            "async", params, max_concurrency, fail_fast, compensate, runtime, run_id, opts
         )
 
     def run_async(
@@ -291,6 +308,7 @@ class Plan:
         fail_fast: bool = True,
         compensate: bool = False,
         runtime: Runtime | None = None,
+        run_id: str | None = None,
         **opts: Unpack[RunKwargs],
     ) -> AsyncRef:
         """Start the plan; the :class:`~jido.AsyncRef` delivers the :class:`PlanResult`.
@@ -309,7 +327,7 @@ class Plan:
             PlanResult({'p': {'pong': True}})
         """
         return self._enter(  # type: ignore[no-any-return]
-            "ref", params, max_concurrency, fail_fast, compensate, runtime, opts
+            "ref", params, max_concurrency, fail_fast, compensate, runtime, run_id, opts
         )
 
     # -- internals --------------------------------------------------------------------------------
@@ -321,6 +339,7 @@ class Plan:
         fail_fast: object,
         compensate: object,
         runtime: Runtime | None,
+        run_id: str | None,
         opts: Mapping[str, Any],
     ) -> Any:
         return enter(
@@ -328,6 +347,7 @@ class Plan:
             how,
             runtime,
             lambda rt: self._job(params, max_concurrency, fail_fast, compensate, opts, rt),
+            run_id,
         )
 
     def _with(self, step: PlanStep) -> Plan:
@@ -351,34 +371,35 @@ class Plan:
     ) -> PlanStep:
         if not isinstance(name, str) or not name:
             raise ValidationError(
-                f"A plan step name must be a non-empty string, got {name!r}",
-                details={"step": repr(name)[:60]},
+                f"A plan step name must be a non-empty string, got {describe(name)}",
+                details={"step": describe(name, 60)},
             )
         try:
-            instr = _instruction(step, params, context, opts, self.context)
+            instr = step_instruction(step, params, context, opts, self.context)
         except JidoError as exc:
-            raise _step_error(exc, name) from exc
-        return PlanStep(name, instr, _dependencies(depends_on, name))
+            raise step_error(exc, name) from exc
+        return PlanStep(name, instr, read_dependencies(depends_on, name))
 
     def _spec_step(self, name: object, step: object) -> PlanStep:
         if not isinstance(step, Mapping):
             return self._make_step(name, step, None, (), None, {})
-        unknown = sorted(map(str, set(step) - _SPEC_KEYS))
-        if unknown or "action" not in step:
-            problem = f"unknown keys {unknown}" if unknown else "no 'action'"
+        label = f"Plan step {describe(name)}"
+        spec = read_mapping(step, label)
+        unknown = sorted(describe(k) for k in spec if not (type(k) is str and k in _SPEC_KEYS))
+        if unknown or "action" not in spec:
+            problem = f"unknown keys [{', '.join(unknown)}]" if unknown else "no 'action'"
             raise ValidationError(
-                f"Plan step {name!r}: a step given as a dict needs 'action' and may have "
+                f"{label}: a step given as a dict needs 'action' and may have "
                 f"'params', 'context', 'opts', 'depends_on'; it has {problem}",
-                details={"step": name, "form": "dict"},
+                details={"step": name if type(name) is str else describe(name, 60), "form": "dict"},
             )
-        opts = step.get("opts") or {}
         return self._make_step(
             name,
-            step["action"],
-            step.get("params"),
-            step.get("depends_on", ()),
-            step.get("context"),
-            check_options(opts, f"Plan step {name!r}"),
+            spec["action"],
+            spec.get("params"),
+            spec.get("depends_on", ()),
+            spec.get("context"),
+            check_options(spec.get("opts"), label),
         )
 
     def _job(
@@ -394,7 +415,7 @@ class Plan:
         for option, value in (("fail_fast", fail_fast), ("compensate", compensate)):
             if not isinstance(value, bool):
                 raise ConfigError(
-                    f"{option} must be a bool, got {value!r}", details={"option": option}
+                    f"{option} must be a bool, got {describe(value)}", details={"option": option}
                 )
         if compensate and not fail_fast:
             raise ConfigError(
@@ -405,66 +426,11 @@ class Plan:
             dict(self._steps),
             normalize_params(params),
             check_options(opts, "plan options"),
-            _limit(max_concurrency),
+            limit(max_concurrency),
             bool(fail_fast),
             bool(compensate),
             runtime,
         )
-
-
-def _plan_context(context: object) -> dict[Any, Any]:
-    try:
-        return normalize_context(context)
-    except ValidationError as exc:
-        raise ValidationError(f"Plan context: {exc.message}", details=exc.details) from exc
-
-
-def _instruction(
-    step: object,
-    params: object,
-    context: object,
-    opts: Mapping[str, Any],
-    plan_context: Mapping[Any, Any],
-) -> Instruction:
-    if isinstance(step, list):
-        raise ValidationError(
-            "a plan step is one instruction, not a list", details={"form": "list"}
-        )
-    (instr,) = normalize(step)
-    return instr.replace(
-        params={**instr.params, **normalize_params(params)},
-        context={**instr.context, **normalize_context(context), **plan_context},
-        opts={**instr.opts, **check_options(opts, "step options")},
-    )
-
-
-def _step_error(exc: JidoError, name: str) -> JidoError:
-    return type(exc)(f"Plan step {name!r}: {exc.message}", details={**exc.details, "step": name})
-
-
-def _dependencies(value: object, step: str) -> tuple[str, ...]:
-    names = (value,) if isinstance(value, str) else value
-    if not isinstance(names, Iterable) or isinstance(names, Mapping | bytes):
-        names = (value,)
-    out = tuple(dict.fromkeys(names))
-    for dep in out:
-        if not isinstance(dep, str) or not dep:
-            raise ValidationError(
-                f"Plan step {step!r}: dependencies must be step names (strings), got {dep!r}",
-                details={"step": step, "dependency": repr(dep)[:60]},
-            )
-    return out
-
-
-def _limit(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(
-            f"max_concurrency must be a positive integer or None, got {value!r}",
-            details={"option": "max_concurrency"},
-        )
-    return value
 
 
 def _spec_of_step(step: PlanStep) -> dict[str, Any]:

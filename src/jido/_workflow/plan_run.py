@@ -8,21 +8,26 @@ The driver starts every step whose dependencies have succeeded, at most
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jido._core.errors import JidoError
+from jido._core.errors import JidoError, derive
+from jido._durable.definition import encode_options
+from jido._durable.journal import DurableRun, stored_error
 from jido._runtime.runtime import Runtime
+from jido._store.codec import error_from_json
 from jido._workflow.composite import composite_cancelled, run_step
 from jido._workflow.dag import Scheduler
+from jido._workflow.durable import shape_of, step_entry
 from jido._workflow.saga import Completed, compensate
 
 if TYPE_CHECKING:
     from jido._workflow.plan import PlanStep
 
-__all__ = ["PlanJob", "PlanResult"]
+__all__ = ["PlanJob", "PlanResult", "decode_outcome"]
 
 
 class PlanResult(dict[str, dict[str, Any]]):
@@ -93,12 +98,55 @@ class PlanJob:
     fail_fast: bool
     compensate: bool
     runtime: Runtime
+    durable: DurableRun | None = None
 
     def __repr__(self) -> str:  # never params or context (telemetry may show it)
         return f"<plan of {len(self.steps)} steps>"
 
     async def execute(self) -> PlanResult:
         return await _Execution(self).run()
+
+    # -- durable runs ------------------------------------------------------------------------------
+    def definition(self) -> tuple[dict[str, Any], Any]:
+        """What a durable plan records (every step, by reference) and its fingerprint's shape."""
+        steps = {
+            name: {**step_entry(s.instruction, f"step {name!r}"), "depends_on": list(s.depends_on)}
+            for name, s in self.steps.items()
+        }
+        definition = {
+            "steps": steps,
+            "opts": encode_options(self.opts, "plan options"),
+            "limit": self.limit,
+            "fail_fast": self.fail_fast,
+            "compensate": self.compensate,
+        }
+        shape = {
+            "kind": "plan",
+            "steps": {n: [*shape_of(s), s["depends_on"]] for n, s in steps.items()},
+        }
+        return definition, shape
+
+    def first_step(self) -> str | None:
+        return None  # several steps may start at once
+
+    def with_run(self, run: DurableRun) -> PlanJob:
+        return dataclasses.replace(self, durable=run)
+
+    def encode_outcome(self, outcome: PlanResult) -> Any:
+        return {
+            "results": dict(outcome),
+            "errors": {n: stored_error(e) for n, e in outcome.errors.items()},
+            "skipped": list(outcome.skipped),
+        }
+
+
+def decode_outcome(data: Any) -> PlanResult:
+    """The :class:`PlanResult` a durable plan recorded."""
+    return PlanResult(
+        data.get("results") or {},
+        errors={n: error_from_json(e) for n, e in (data.get("errors") or {}).items()},
+        skipped=data.get("skipped") or (),
+    )
 
 
 class _Execution:
@@ -144,8 +192,14 @@ class _Execution:
             params.update(self.results[dep])
         params.update(instr.params)
         opts = {**self.job.opts, **instr.opts}
+        run = self.job.durable
         try:
-            result = await run_step(self.job.runtime, instr.action, params, instr.context, opts)
+            if run is not None and name in run.completed:
+                result = run.completed[name]
+            else:
+                result = await run_step(
+                    self.job.runtime, instr.action, params, instr.context, opts, name, run
+                )
         except JidoError as exc:
             return (False, exc, None)
         return (True, result, Completed(name, instr, params, opts, result))
@@ -162,7 +216,7 @@ class _Execution:
             self.completed.append(completed)
             self.queue.extend(self.scheduler.succeeded(name))
             return
-        _annotate(value, name, self.job.steps[name].instruction.name)
+        value = _annotate(value, name, self.job.steps[name].instruction.name)
         self.errors[name] = value
         self.skipped.extend(self.scheduler.failed(name))
         if self.job.fail_fast:
@@ -192,7 +246,10 @@ class _Execution:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _annotate(error: JidoError, name: str, action: str) -> None:
-    error.message = f"Plan step {name!r} ({action}) failed: {error.message}"
-    error.args = (error.message,)
-    error.details.update(step=name, step_action=action)
+def _annotate(error: JidoError, name: str, action: str) -> JidoError:
+    """The plan's error for a failed step: the step's, saying which step (its cause)."""
+    return derive(
+        error,
+        f"Plan step {name!r} ({action}) failed: {error.message}",
+        {**error.details, "step": name, "step_action": action},
+    )

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jido._action.action import Action, spec_of
-from jido._core.errors import JidoError
+from jido._action.action import Action, describe, spec_of
+from jido._core.errors import JidoError, TimeoutError
 from jido._runtime.runtime import Runtime
 from jido._workflow.instruction import Instruction
 
@@ -76,19 +76,30 @@ async def _undo(runtime: Runtime, done: Completed, error: JidoError) -> dict[str
     params = _validated(action, {**done.params, **done.result})
     # the step's options over runtime and global defaults, as the core resolves them
     timeout = runtime._options(done.opts).compensation_timeout or spec.compensation_timeout
-    try:
-        result = await runtime.arun(
+    options = {"timeout": timeout, "max_retries": 0, "total_timeout": None, "isolation": "thread"}
+    try:  # not journaled itself, even on a runtime with a store: it is part of the composite
+        ref = runtime._start(
             runner,
             {"instance": instance, "params": params, "error": error},
             done.instruction.context,
-            timeout=timeout,
-            max_retries=0,
-            total_timeout=None,
-            isolation="thread",
+            None,
+            options,
         )
+        result = await ref
     except JidoError as exc:
-        return {**record, "status": "failed", "error": exc.message}
+        return {**record, "status": "failed", "error": _failure(spec.name, exc, timeout)}
     return {**record, "status": "compensated", "result": result}
+
+
+def _failure(action: str, error: JidoError, timeout: float) -> str:
+    """What went wrong, naming the step's action (not the internal run that called on_error)."""
+    if isinstance(error, TimeoutError):
+        reason = f"timed out after {timeout:g}s"
+    elif error.__cause__ is not None:
+        reason = f"failed: {describe(error.__cause__)}"
+    else:
+        reason = f"failed: {error.message}"
+    return f"on_error of '{action}' {reason}"
 
 
 def _validated(action: Any, params: Mapping[str, Any]) -> dict[str, Any]:

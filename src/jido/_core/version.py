@@ -1,0 +1,3 @@
+"""The version of jido (also ``jido.__version__``)."""
+
+VERSION = "0.1.0"

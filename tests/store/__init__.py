@@ -1,0 +1,1 @@
+"""The store conformance suite (a package, so that its conftest shadows no other)."""
