@@ -6,12 +6,12 @@ can never land in another job or in the pool's own code.
 
 Accounting, all under one lock: ``count`` live workers (abandoned ones leave the
 count at once, and a replacement starts if work is waiting), ``idle`` workers waiting
-with no job reserved, ``backlog`` queued jobs no worker is reserved for, and ``lent``
-workers blocked in a jido wait (see ``_run/blocking.py``): the pool may run
-``max_threads + lent`` workers, so a parent waiting for its nested run lends the slot
-that run needs. Jobs of nested runs that must wait go to ``urgent``, served before the
-backlog. A worker that dies is restarted by the runtime's supervisor; the job it held
-fails with an ``internal_error``.
+for a wake-up with none sent to them, the queued jobs, and ``lent`` workers blocked in
+a jido wait (see ``_run/blocking.py``): the pool may run ``max_threads + lent``
+workers, so a parent waiting for its nested run lends the slot that run needs. Jobs of
+nested runs that must wait go to ``urgent``, served before the others. A worker that
+dies is restarted by the runtime's supervisor; the job it held fails with an
+``internal_error``, a job it had taken but not started is run by its successor.
 """
 
 from __future__ import annotations
@@ -186,32 +186,37 @@ def _guarded(fn: Callable[[], Any]) -> Outcome:
 class _Worker:
     """What one worker holds; kept across a restart of its thread.
 
-    ``job``: the job it runs, or runs next (still queued); ``waiting``: it takes its
-    next job from the queue; ``finishing``: the job that has run and its outcome, until
-    delivered; ``leaving``: it has left the pool and must not be restarted.
+    ``job``: the job it runs, or runs next (taken from a queue, not started yet);
+    ``waiting``: it waits for a wake-up token; ``finishing``: the job that has run and
+    its outcome, until delivered; ``leaving``: it has left the pool (never restarted).
     """
 
     __slots__ = ("finishing", "job", "leaving", "waiting")
 
     def __init__(self, job: ThreadJob | None) -> None:
         self.job = job
-        self.waiting = job is None  # started for a job reserved in the queue
+        self.waiting = False
         self.finishing: tuple[ThreadJob, Outcome | None] | None = None
         self.leaving = False
 
 
 class ThreadPool:
-    """Worker threads started on demand up to ``max_threads`` (+ lent slots); jobs queue beyond."""
+    """Worker threads started on demand up to ``max_threads`` (+ lent slots); jobs queue beyond.
+
+    Jobs wait in two deques (``urgent`` first, then ``jobs``); an idle worker blocks on a
+    queue of wake-up tokens and takes its job from the deques under the lock, naming it
+    as its own before it leaves the deque: a worker that dies at any bytecode loses no job.
+    """
 
     def __init__(self, name: str, max_threads: int, supervisor: Supervisor | None = None) -> None:
         self._name = name
         self._max = max_threads
         self._supervisor = supervisor or Supervisor(name)
-        self._queue: SimpleQueue[ThreadJob | None] = SimpleQueue()
+        self._wakeups: SimpleQueue[None] = SimpleQueue()
+        self._jobs: collections.deque[ThreadJob] = collections.deque()
         self._urgent: collections.deque[ThreadJob] = collections.deque()
         self._lock = threading.Lock()
         self._idle = 0
-        self._backlog = 0
         self._count = 0
         self._lent = 0
         self._abandoned = 0
@@ -231,8 +236,8 @@ class ThreadPool:
 
         ``on_start(waited)`` is called on the worker just before ``fn``, with the seconds
         the job waited for a free worker (0.0 when one was free); if it returns False the
-        job is not run (``Stopped("not_started")``). A ``nested`` job (a run
-        started inside a running action) that must wait is served before other jobs.
+        job is not run (``Stopped("not_started")``). A ``nested`` job (a run started
+        inside a running action) that must wait is served before other jobs.
         """
         job = ThreadJob(self, fn, on_done, interruptible, context, on_start)
         with self._lock:
@@ -240,22 +245,20 @@ class ThreadPool:
                 raise _closed_error()
             if self._idle:
                 self._idle -= 1
+                self._jobs.append(job)
                 spawn = False
             elif self._count < self._max + self._lent:
                 self._count += 1
                 spawn = True
             else:
                 job._queued_at = time.monotonic()
-                if nested:
-                    self._urgent.append(job)
-                    return job
-                self._backlog += 1
-                spawn = False
+                (self._urgent if nested else self._jobs).append(job)
+                return job
         if spawn:
             with contextlib.suppress(RuntimeError):  # out of threads: it waits for a worker
                 self._spawn(_Worker(job))
         else:
-            self._queue.put(job)
+            self._wakeups.put(None)
         return job
 
     def stats(self) -> dict[str, int]:
@@ -264,54 +267,50 @@ class ThreadPool:
                 "threads": self._count,
                 "idle": self._idle,
                 "abandoned": self._abandoned,
-                "queued": self._backlog + len(self._urgent),
+                "queued": len(self._jobs) + len(self._urgent),
             }
 
     def close(self) -> None:
         """Stop accepting jobs; workers finish what is queued, then exit."""
         with self._lock:
             self._closed = True
-            count = self._count
+            idle, self._idle = self._idle, 0
             urgent, self._urgent = list(self._urgent), collections.deque()
         for job in urgent:
             job.interrupt()
-        for _ in range(count):
-            self._queue.put(None)
+        for _ in range(idle):
+            self._wakeups.put(None)
 
     # -- lending (see jido._run.blocking) --------------------------------------------------------
     def block(self) -> None:
         with self._lock:
             self._lent += 1
-            first, spawn = self._grow()
+            spawn = self._grow()
         if spawn:
-            self._spawn(_Worker(first))
+            self._spawn(_Worker(None))
 
     def unblock(self) -> None:
         with self._lock:
             self._lent -= 1
 
     # -- internals -------------------------------------------------------------------------------
-    def _grow(self) -> tuple[ThreadJob | None, bool]:
-        """Under the lock: start a worker for waiting work if there is room (and its first job)."""
+    def _grow(self) -> bool:
+        """Under the lock: count one more worker if work waits and there is room."""
         if self._closed or self._count >= self._max + self._lent:
-            return None, False
-        if self._urgent:
+            return False
+        if self._urgent or self._jobs:
             self._count += 1
-            return self._urgent.popleft(), True
-        if self._backlog:
-            self._count += 1
-            self._backlog -= 1
-            return None, True
-        return None, False
+            return True
+        return False
 
     def _detach(self) -> None:
         """An abandoned worker leaves the pool; a replacement starts if work is waiting."""
         with self._lock:
             self._count -= 1
             self._abandoned += 1
-            first, spawn = self._grow()
+            spawn = self._grow()
         if spawn:
-            self._spawn(_Worker(first))
+            self._spawn(_Worker(None))
 
     def _spawn(self, worker: _Worker) -> None:
         """Start a worker counted already; if no thread can be started, uncount it."""
@@ -322,17 +321,17 @@ class ThreadPool:
         except BaseException:  # e.g. "can't start new thread": the job waits for a worker
             with self._lock:
                 self._count -= 1
-                if worker.job is not None:
-                    self._urgent.appendleft(worker.job)
-                elif worker.waiting:
-                    self._backlog += 1
-            if worker.job is not None:
-                worker.job._queued_at = worker.job._queued_at or time.monotonic()
+                job = worker.job
+                if job is not None:
+                    job._queued_at = job._queued_at or time.monotonic()
+                    self._urgent.appendleft(job)
             raise
 
     def _crashed(self, worker: _Worker, crash: CrashError) -> bool:
-        """A worker died: fail the job it was running or delivering; restart it unless it
-        was leaving the pool (a queued job it was about to run is run by its successor)."""
+        """A worker died: deliver or fail what it held; restart it unless it was leaving.
+
+        A job it had taken but not started is run by its successor.
+        """
         finishing, worker.finishing = worker.finishing, None
         if finishing is not None:  # it has run: deliver its own outcome if still due
             held, outcome = finishing
@@ -351,17 +350,17 @@ class ThreadPool:
     def _work(self, worker: _Worker) -> None:
         set_lender(self)
         thread_id = threading.get_ident()
-        if worker.job is None and not worker.waiting:  # restarted after dying mid-job
-            self._plan(worker)
-        while not worker.leaving:
+        worker.waiting = False  # (restarted while waiting: its token was taken)
+        while True:
             job = worker.job
             if job is None:
-                job = worker.job = self._queue.get()
-                worker.waiting = False
-                if job is None:
-                    with self._lock:
-                        self._count -= 1
+                if worker.leaving:
                     return
+                if worker.waiting:
+                    self._wakeups.get()
+                    worker.waiting = False
+                self._take(worker)
+                continue
             outcome = job._execute(thread_id)
             if job._abandoned:
                 worker.job, worker.leaving = None, True
@@ -369,33 +368,30 @@ class ThreadPool:
                     self._abandoned -= 1
                 return
             worker.finishing = (job, outcome)
-            # free before delivering: the next run finds this worker idle
-            stay, worker.job = self._next()
-            worker.waiting, worker.leaving = stay and worker.job is None, not stay
+            worker.job = None
+            self._take(worker)  # free before delivering: the next run finds this worker idle
             if outcome is not None:
                 job._finish(outcome)
             worker.finishing = None
 
-    def _plan(self, worker: _Worker) -> None:
-        """After a job: leave, take the next urgent job, or wait on the queue."""
-        stay, job = self._next()
-        worker.job, worker.waiting, worker.leaving = job, stay and job is None, not stay
-
-    def _next(self) -> tuple[bool, ThreadJob | None]:
-        """After a job: (False, None) to exit, else the next job (None: take one from the queue)."""
+    def _take(self, worker: _Worker) -> None:
+        """Between jobs: leave, take the next queued job (urgent first), or go idle."""
         with self._lock:
-            if self._closed:
-                return True, None  # finish what is queued; close() queued one None per worker
-            if self._count > self._max + self._lent:
+            if not self._closed and self._count > self._max + self._lent:
                 self._count -= 1
-                return False, None
-            if self._urgent:
-                return True, self._urgent.popleft()
-            if self._backlog:
-                self._backlog -= 1
-            else:
-                self._idle += 1
-            return True, None
+                worker.leaving = True
+                return
+            queue = self._urgent or self._jobs
+            if queue:
+                worker.job = queue[0]  # named as held before it leaves the deque
+                queue.popleft()
+                return
+            if self._closed:
+                self._count -= 1
+                worker.leaving = True
+                return
+            self._idle += 1
+            worker.waiting = True
 
 
 def _closed_error() -> CancelledError:

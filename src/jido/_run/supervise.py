@@ -26,7 +26,7 @@ __all__ = ["MAX_PAUSE", "CrashError", "Supervisor"]
 
 log = logging.getLogger("jido")
 
-MAX_PAUSE: Final = 1.0
+MAX_PAUSE: Final = 0.25
 """The longest pause before restarting a thread that keeps dying (seconds)."""
 
 _QUICK: Final = 1.0

@@ -4,10 +4,15 @@ Any deadline works, however far away: waits are cut into slices the clock accept
 A callback that raises (a jido bug) fails the run that owns it, never the thread; if
 the thread itself dies it is restarted over the same heap (see ``supervise.py``), and
 the run whose callback was running fails with an ``internal_error``.
+
+Only C-level locks are used (a mutex for the heap, a binary semaphore to wake the
+thread), never a ``threading.Condition``: an exception raised into the thread at any
+bytecode cannot leave a stale waiter behind and lose every later wake-up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
@@ -57,7 +62,9 @@ class Timers:
         self._supervisor = supervisor or Supervisor(name)
         self._heap: list[tuple[float, int, TimerHandle]] = []
         self._seq = itertools.count()
-        self._cond = threading.Condition(threading.Lock())
+        self._mutex = threading.Lock()
+        self._wake = threading.Lock()  # released = a wake-up is pending
+        self._wake.acquire()
         self._thread: threading.Thread | None = None
         self._closed = False
         self._cancelled = 0
@@ -77,7 +84,7 @@ class Timers:
         died while running it).
         """
         handle = TimerHandle(self, when, callback, owner)
-        with self._cond:
+        with self._mutex:
             if self._closed:
                 handle.callback = None
                 return handle
@@ -87,9 +94,14 @@ class Timers:
             heapq.heappush(self._heap, (when, next(self._seq), handle))
             if self._thread is None:
                 self._start()
-            elif wake:
-                self._cond.notify()
+                return handle
+        if wake:
+            self._notify()
         return handle
+
+    def _notify(self) -> None:
+        with contextlib.suppress(RuntimeError):  # released already: a wake-up is pending
+            self._wake.release()
 
     def call_later(
         self, delay: float, callback: Callable[[], None], owner: Owner | None = None
@@ -103,10 +115,10 @@ class Timers:
         self._cancelled = 0
 
     def close(self) -> None:
-        with self._cond:
+        with self._mutex:
             self._closed = True
             self._heap.clear()
-            self._cond.notify()
+        self._notify()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=1.0)
@@ -121,7 +133,8 @@ class Timers:
             if due is None:
                 return
             while due:
-                handle = self._running = due.pop()
+                handle = self._running = due[-1]  # running before it leaves the batch
+                due.pop()
                 callback = handle.callback
                 if callback is not None:
                     try:
@@ -135,7 +148,7 @@ class Timers:
         lost, self._running = self._running, None
         if lost is not None and lost.owner is not None:
             lost.owner(crash())
-        with self._cond:
+        with self._mutex:
             for handle in self._batch:  # due but not yet run: run them on the new thread
                 heapq.heappush(self._heap, (handle.when, next(self._seq), handle))
             self._batch = []
@@ -146,29 +159,37 @@ class Timers:
         return True
 
     def _next_due(self) -> list[TimerHandle] | None:
-        with self._cond:
-            while True:
+        """Wait until something is due; the batch of due timers, or None once closed."""
+        while True:
+            with self._mutex:
                 if self._closed:
                     return None
                 heap = self._heap
-                if not heap:
-                    self._cond.wait()
-                    continue
                 now = time.monotonic()
-                if heap[0][0] > now:  # cancelled entries stay until due: no wake-up per run
-                    self._cond.wait(wait_slice(heap[0][0] - now))
-                    continue
-                due = []
-                while heap and heap[0][0] <= now:
-                    handle = heapq.heappop(heap)[2]
-                    if handle.callback is not None:
-                        due.append(handle)
-                    else:
-                        self._cancelled -= 1
-                if due:
-                    due.reverse()  # run in deadline order, popping from the end
-                    self._batch = due  # held: put back in the heap if the thread dies
-                    return due
+                if heap and heap[0][0] <= now:
+                    due = self._pop_due(now)
+                    if due:
+                        return due
+                    continue  # only cancelled entries were due
+                wait = heap[0][0] - now if heap else None
+            # cancelled entries stay until due: no wake-up per finished run
+            if wait is None:
+                self._wake.acquire()
+            else:
+                self._wake.acquire(timeout=wait_slice(wait))
+
+    def _pop_due(self, now: float) -> list[TimerHandle]:
+        """Under the mutex: the live timers due at ``now``, in deadline order from the end."""
+        heap, due = self._heap, []
+        while heap and heap[0][0] <= now:
+            handle = heapq.heappop(heap)[2]
+            if handle.callback is not None:
+                due.append(handle)
+            else:
+                self._cancelled -= 1
+        due.reverse()  # run in deadline order, popping from the end
+        self._batch = due  # held: put back in the heap if the thread dies
+        return due
 
 
 def _lost(handle: TimerHandle, exc: BaseException) -> None:
