@@ -329,16 +329,20 @@ class RunOptions:
         return replace(self, **own) if own else self
 
 
-def cache_key(overrides: Mapping[str, Any]) -> tuple[tuple[str, Any], ...] | None:
+def cache_key(overrides: Mapping[str, Any]) -> tuple[tuple[str, type, Any], ...] | None:
     """A key to cache resolved options by, or None when a value is not a plain one.
 
     Only values whose hashing and comparison run no user code (None, bool, int, float,
-    str, a RetryPolicy without a predicate, exception types) make a key.
+    str, a RetryPolicy without a predicate, exception types) make a key. Each value's
+    type is part of it: ``True == 1 == 1.0``, but only ``1`` and ``1.0`` are valid
+    seconds.
     """
-    for value in overrides.values():
+    key = []
+    for name, value in overrides.items():
         if not _plain(value):
             return None
-    return tuple(overrides.items())
+        key.append((name, type(value), value))
+    return tuple(key)
 
 
 def _plain(value: object) -> bool:

@@ -26,7 +26,8 @@ def run_inline(call: Call) -> dict[str, Any]:
         if parent is not None:
             token = Token()
             unlink = parent.token.link_child(token)
-        if call.tracker is None:
+        plain = call.tracker is None and call.journal is None
+        if plain:
             retries = call.opts.retry.max_retries
             rctx = RunContext(
                 call.spec.name,
@@ -36,6 +37,7 @@ def run_inline(call: Call) -> dict[str, Any]:
                 call.deadline,
                 call.context,
                 token,
+                call.key,
             )
         else:
             rctx = call.begin_attempt(attempt, call.deadline, token)
@@ -46,7 +48,7 @@ def run_inline(call: Call) -> dict[str, Any]:
         except JidoError as exc:
             error = exc
         else:
-            return call.succeeded(attempt, result) if call.tracker is not None else result
+            return result if plain else call.succeeded(attempt, result)
         finally:
             if unlink is not None and parent is not None:
                 parent.token.remove_callback(unlink)

@@ -9,21 +9,31 @@ steps are nested runs, so cancelling the composite cancels the running steps (re
 
 The three entry points (sync, asyncio, handle) of chains and plans take one path,
 :func:`enter`: build the job, start the internal action, unwrap the driver's outcome.
+
+A job reaches its steps through a :class:`Driver`. The sync entry point of a chain on a
+runtime without a store uses :class:`InThread` instead: the chain's own run is an inline
+run in the caller's thread, and each step runs as ``jido.run`` would run it from there
+(in that thread when it has no time limit, else on its engine, waited for). The job's
+coroutine then never suspends, so it is run to its end without an event loop; it keeps
+one copy of the chain's logic for both.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import Context, copy_context
 from typing import Any, Final, Literal, Protocol
 
 from jido._action.action import Action
 from jido._core.cancel import CancelReason
-from jido._core.context import current_or_none
+from jido._core.context import current, current_or_none
 from jido._core.errors import ConfigError, JidoError
 from jido._core.safe import type_name
 from jido._durable.journal import DurableRun
+from jido._run.inline import run_inline
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs, new_run_id
 from jido._runtime.default import default_runtime
@@ -32,13 +42,17 @@ from jido._runtime.runtime import Runtime, wait_for
 from jido._workflow import durable
 
 __all__ = [
+    "ChainInThread",
     "ChainRunner",
+    "Driver",
     "How",
+    "InThread",
     "Job",
     "PlanRunner",
     "composite_cancelled",
     "enter",
     "pick_runtime",
+    "run_here",
     "run_step",
 ]
 
@@ -48,6 +62,10 @@ class Job(Protocol):
 
     @property
     def opts(self) -> Mapping[str, Any]: ...
+
+    @property
+    def driver(self) -> Driver:
+        """How it runs its steps."""
 
     async def execute(self) -> object:
         """Run the composite; return its outcome or raise a JidoError."""
@@ -73,6 +91,22 @@ class PlanRunner(_Runner):
     name = "plan"
 
 
+class _InThreadRunner(Action, abstract=True):
+    """The internal action a composite runs as in the caller's thread (an inline run)."""
+
+    def run(self, params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        job: Job = params["job"]
+        driver = job.driver
+        assert isinstance(driver, InThread)
+        return {"outcome": driver.drive(job)}
+
+
+class ChainInThread(_InThreadRunner):
+    """Runs a chain of actions in the caller's thread (internal)."""
+
+    name = "chain"
+
+
 _ONCE: Final[RunKwargs] = {
     "timeout": None,
     "max_retries": 0,
@@ -90,19 +124,22 @@ def enter(
     runner: type[_Runner],
     how: How,
     runtime: Runtime | None,
-    build: Callable[[Runtime], Job],
+    build: Callable[[Driver], Job],
     run_id: str | None = None,
+    in_thread: type[_InThreadRunner] | None = None,
 ) -> Any:
     """The one path behind every composite entry point (``chain``, ``achain``, ...).
 
     Builds the job (argument errors raise, or go through the handle for ``"ref"``), starts
     the internal action (recording it first on a runtime with a store), and returns its
     outcome (``"sync"``), an awaitable of it (``"async"``) or the :class:`~jido.AsyncRef`
-    that delivers it (``"ref"``).
+    that delivers it (``"ref"``). With ``in_thread``, the sync entry point on a runtime
+    without a store runs the job in the caller's thread as that internal action.
     """
     try:
         rt = pick_runtime(runtime)
-        job = build(rt)
+        here = in_thread is not None and how == "sync" and rt._durable is None
+        job = build(InThread(rt) if here else Driver(rt))
         once: RunKwargs = {**_ONCE, **_observed(job.opts)}  # type: ignore[typeddict-item]
         if rt._durable is not None:
             return _deliver(how, durable.start(rt, runner, job, run_id, once))  # type: ignore[arg-type]
@@ -114,7 +151,8 @@ def enter(
         raise
     params = {"job": job}
     if how == "sync":
-        return rt.run(runner, params, run_id=run_id, **once)["outcome"]
+        inline = in_thread if here and in_thread is not None else runner
+        return rt.run(inline, params, run_id=run_id, **once)["outcome"]
     if how == "async":
         return _outcome(rt.arun(runner, params, run_id=run_id, **once))
     return _relay(rt.run_async(runner, params, run_id=run_id, **once), rt._grace())
@@ -128,8 +166,15 @@ def _deliver(how: How, ref: AsyncRef) -> Any:
     return ref
 
 
-async def _awaited(ref: AsyncRef) -> Any:
-    return await ref
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+async def _in_context(context: Context, awaitable: Awaitable[Any]) -> Any:
+    """``awaitable``'s outcome, awaited with the context variables of ``context``."""
+    for var, value in context.items():
+        var.set(value)
+    return await awaitable
 
 
 def pick_runtime(runtime: object) -> Runtime:
@@ -167,6 +212,157 @@ def composite_cancelled() -> bool:
 
 
 # -- steps ----------------------------------------------------------------------------------------
+class Driver:
+    """How a composite's job runs its steps: as nested runs awaited on its event loop."""
+
+    __slots__ = ("runtime",)
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def step(
+        self,
+        action: object,
+        params: Mapping[str, Any],
+        context: Mapping[Any, Any],
+        opts: Mapping[str, Any],
+        key: str,
+        run: DurableRun | None = None,
+    ) -> dict[str, Any]:
+        """Run step ``key`` (see :func:`run_step`)."""
+        return await run_step(self.runtime, action, params, context, opts, key, run)
+
+    async def nested(
+        self,
+        action: object,
+        params: Mapping[str, Any],
+        context: Mapping[Any, Any],
+        opts: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Run a nested run that is not a step (a compensation); its result."""
+        return await self.runtime._start(action, params, context, None, opts)
+
+    async def resolve(self, awaitable: Awaitable[Any]) -> Any:
+        """What ``awaitable`` (an async interrupt check's verdict) gives."""
+        return await awaitable
+
+
+class InThread(Driver):
+    """Runs the steps in the caller's thread, as ``jido.run`` would run them from there.
+
+    Its coroutines never suspend: :meth:`drive` runs a job to its end without a loop.
+    """
+
+    __slots__ = ()
+
+    def drive(self, job: Job) -> Any:
+        """Run ``job`` inside the composite's own run (this thread's current run).
+
+        The run is in the runtime's active runs meanwhile, so a shutdown cancels it (and
+        waits for it) as it does a composite on the runtime's loop.
+        """
+        ctx = current()
+        runtime = self.runtime
+        ref = AsyncRef(ctx.action, ctx.run_id, runtime._grace())
+        ref._bind(_Cancel(ctx), None)
+        runtime._active.add(ref)
+        try:
+            return _to_end(job.execute())
+        finally:
+            runtime._active.discard(ref)
+            ref._set_result({})
+
+    async def step(
+        self,
+        action: object,
+        params: Mapping[str, Any],
+        context: Mapping[Any, Any],
+        opts: Mapping[str, Any],
+        key: str,
+        run: DurableRun | None = None,
+    ) -> dict[str, Any]:
+        ctx = current()
+        ctx.check()  # the composite was stopped: no further step starts
+        return run_here(self.runtime, action, params, context, opts, f"{ctx.run_id}/{key}")
+
+    async def nested(
+        self,
+        action: object,
+        params: Mapping[str, Any],
+        context: Mapping[Any, Any],
+        opts: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        return run_here(self.runtime, action, params, context, opts)
+
+    async def resolve(self, awaitable: Awaitable[Any]) -> Any:
+        """Awaited on the runtime's loop, in this thread's context; stopping the chain stops it."""
+        ctx = current()
+        loop = self.runtime._loop().loop
+        future = asyncio.run_coroutine_threadsafe(_in_context(copy_context(), awaitable), loop)
+
+        def stop(_: CancelReason) -> None:
+            future.cancel()
+
+        ctx.token.on_cancel(stop)
+        try:
+            return future.result()
+        except concurrent.futures.CancelledError:
+            ctx.check()  # the chain was stopped while its check ran
+            raise
+        finally:
+            ctx.token.remove_callback(stop)
+            future.cancel()  # interrupted while waiting: the check is not left running
+
+
+class _Cancel:
+    """Cancelling the composite's handle cancels its run (its steps then get ``parent``)."""
+
+    __slots__ = ("ctx",)
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+
+    def cancel(self, reason: CancelReason) -> None:
+        self.ctx.token.cancel(reason)
+
+
+def _to_end(coro: Any) -> Any:
+    """The outcome of a coroutine that never suspends, run to its end in this thread."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    raise RuntimeError("a composite driven in the caller's thread suspended")
+
+
+def run_here(
+    runtime: Runtime,
+    action: object,
+    params: Mapping[str, Any],
+    context: Mapping[Any, Any],
+    opts: Mapping[str, Any],
+    key: str | None = None,
+) -> dict[str, Any]:
+    """Run ``action`` as ``runtime.run`` runs it from this thread (not journaled).
+
+    In this thread when it is a sync action with no time limit, else on its engine (or
+    the runtime's loop), waited for here. ``key``: a step's idempotency key.
+    """
+    spec, options = runtime._resolve(action, opts)
+    mode = runtime._mode(spec, options)
+    if mode == "thread" and options.timeout is None and not options.retry.total_timeout:
+        mode = "inline"
+    call = runtime._prepare(spec, options, params, context, mode)
+    if key is not None:
+        call.key = key
+    if mode == "inline":
+        return run_inline(call)
+    if mode == "async":
+        return wait_for(runtime._start_on_loop(call))
+    return wait_for(runtime._start_engine(call))
+
+
 async def run_step(
     runtime: Runtime,
     action: object,

@@ -10,6 +10,7 @@ an unknown or invalid option is a :class:`~jido.ConfigError`.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn
 from jido._action.action import ActionSpec, spec_of
 from jido._core.errors import ConfigError, JidoError, ValidationError
 from jido._core.normalize import normalize_context, normalize_params
-from jido._core.options import RunOptions
+from jido._core.options import RunOptions, cache_key
 from jido._core.safe import describe, type_name
 from jido._observe.redact import redact, redact_text
 
@@ -35,11 +36,16 @@ _FORMS: Final = {
     4: "(action, params, context, opts)",
 }
 _EMPTY: Final[Mapping[Any, Any]] = MappingProxyType({})
+_ID_LOCK: Final = threading.Lock()
 
 
 def new_id() -> str:
     """A UUIDv7 string: unique, and sortable by creation time."""
-    millis = time.time_ns() // 1_000_000
+    return _uuid7(time.time_ns() // 1_000_000)
+
+
+def _uuid7(millis: int) -> str:
+    """A UUIDv7 string for a creation time of ``millis`` (Unix epoch milliseconds)."""
     value = (millis & (2**48 - 1)) << 80 | int.from_bytes(os.urandom(10), "big")
     value = value & ~(0xF << 76) | 0x7 << 76  # version 7
     value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 4122 variant
@@ -57,11 +63,25 @@ def check_options(opts: object, where: str) -> dict[str, Any]:
             f"{where}: options must be a mapping of run options, got {type_name(opts)}",
             details={"type": type_name(opts)},
         ) from None
+    if not out:
+        return out
+    key = cache_key(out) if all(type(name) is str for name in out) else None
+    if key is not None and key in _CHECKED:
+        return out
     try:
-        RunOptions().merge(out)
+        _DEFAULTS.merge(out)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc.message}", details=exc.details) from exc
+    if key is not None:
+        if len(_CHECKED) >= 256:
+            _CHECKED.clear()
+        _CHECKED[key] = None
     return out
+
+
+_DEFAULTS: Final = RunOptions()
+_CHECKED: dict[Any, None] = {}
+"""Option sets already found valid (plain values only): checking them again is a lookup."""
 
 
 class Instruction:
@@ -99,7 +119,7 @@ class Instruction:
     _params: Mapping[str, Any]
     _context: Mapping[Any, Any]
     _opts: Mapping[str, Any]
-    _id: str
+    _id: str | int  # an int: the creation time of an id made when first read
     _spec: ActionSpec
 
     def __init__(
@@ -143,7 +163,15 @@ class Instruction:
     @property
     def id(self) -> str:
         """A unique id (a UUIDv7 string unless one was given)."""
-        return self._id
+        value = self._id
+        if isinstance(value, str):
+            return value
+        with _ID_LOCK:  # made once, whichever thread reads it first
+            value = self._id
+            if not isinstance(value, str):
+                value = _uuid7(value)
+                object.__setattr__(self, "_id", value)
+        return value
 
     @property
     def name(self) -> str:
@@ -326,9 +354,9 @@ def _context(context: object, index: int | None, form: str) -> dict[Any, Any]:
         raise _error(index, form, f"context: {exc.message}") from exc
 
 
-def _check_id(value: object) -> str:
+def _check_id(value: object) -> str | int:
     if value is None:
-        return new_id()
+        return time.time_ns() // 1_000_000  # the id itself is made when first read
     if isinstance(value, str) and value:
         return value
     raise ValidationError(

@@ -18,7 +18,7 @@ from jido._core.safe import describe, type_name
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
 from jido._runtime.runtime import Runtime
-from jido._workflow.composite import How, PlanRunner, enter
+from jido._workflow.composite import Driver, How, PlanRunner, enter
 from jido._workflow.dag import check_graph, phases
 from jido._workflow.instruction import Instruction, check_options, new_id
 from jido._workflow.plan_run import PlanJob, PlanResult
@@ -346,7 +346,7 @@ class Plan:
             PlanRunner,
             how,
             runtime,
-            lambda rt: self._job(params, max_concurrency, fail_fast, compensate, opts, rt),
+            lambda driver: self._job(params, max_concurrency, fail_fast, compensate, opts, driver),
             run_id,
         )
 
@@ -409,7 +409,7 @@ class Plan:
         fail_fast: object,
         compensate: object,
         opts: Mapping[str, Any],
-        runtime: Runtime,
+        driver: Driver,
     ) -> PlanJob:
         self.validate()
         for option, value in (("fail_fast", fail_fast), ("compensate", compensate)):
@@ -429,7 +429,7 @@ class Plan:
             limit(max_concurrency),
             bool(fail_fast),
             bool(compensate),
-            runtime,
+            driver,
         )
 
 

@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any
 from jido._core.errors import JidoError, derive
 from jido._durable.definition import encode_options
 from jido._durable.journal import DurableRun, stored_error
-from jido._runtime.runtime import Runtime
 from jido._store.codec import error_from_json
-from jido._workflow.composite import composite_cancelled, run_step
+from jido._workflow.composite import Driver, composite_cancelled
 from jido._workflow.dag import Scheduler
 from jido._workflow.durable import shape_of, step_entry
 from jido._workflow.saga import Completed, compensate
@@ -97,7 +96,7 @@ class PlanJob:
     limit: int | None
     fail_fast: bool
     compensate: bool
-    runtime: Runtime
+    driver: Driver
     durable: DurableRun | None = None
 
     def __repr__(self) -> str:  # never params or context (telemetry may show it)
@@ -197,8 +196,8 @@ class _Execution:
             if run is not None and name in run.completed:
                 result = run.completed[name]
             else:
-                result = await run_step(
-                    self.job.runtime, instr.action, params, instr.context, opts, name, run
+                result = await self.job.driver.step(
+                    instr.action, params, instr.context, opts, name, run
                 )
         except JidoError as exc:
             return (False, exc, None)
@@ -235,7 +234,7 @@ class _Execution:
             results=dict(self.results),
         )
         if self.job.compensate and self.completed and not composite_cancelled():
-            error.details["saga"] = await compensate(self.job.runtime, self.completed, error)
+            error.details["saga"] = await compensate(self.job.driver, self.completed, error)
 
     async def _cancel_running(self) -> None:
         tasks = list(self.running)
