@@ -301,3 +301,14 @@ def test_a_bool_option_is_refused_after_the_equal_number_was_accepted() -> None:
         Instruction(noop, opts={"timeout": 1})
         with pytest.raises(jido.ConfigError):
             Instruction(noop, opts={"timeout": True})
+
+
+def test_a_float_count_is_refused_after_the_equal_int_was_accepted() -> None:
+    @jido.action
+    def noop() -> dict[str, Any]:
+        return {}
+
+    for _ in range(2):
+        assert jido.run(noop, max_retries=1) == {}
+        with pytest.raises(jido.ConfigError):
+            jido.run(noop, max_retries=1.0)

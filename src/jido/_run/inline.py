@@ -16,14 +16,20 @@ from jido._run.outcome import Stopped
 __all__ = ["run_inline"]
 
 
-def run_inline(call: Call) -> dict[str, Any]:
-    """Attempts in the caller's thread (a sync action with no timeout)."""
+def run_inline(call: Call, linked: Token | None = None) -> dict[str, Any]:
+    """Attempts in the caller's thread (a sync action with no timeout).
+
+    ``linked``: a token already cancelled with ``PARENT`` when the parent run's is (a
+    composite driving its steps in this thread makes one for all of them).
+    """
     attempt = 0
     parent = call.parent
     while True:
         attempt += 1
         token = unlink = None
-        if parent is not None:
+        if linked is not None:
+            token = linked
+        elif parent is not None:
             token = Token()
             unlink = parent.token.link_child(token)
         plain = call.tracker is None and call.journal is None

@@ -228,7 +228,7 @@ def _enter(
 
 
 # -- the driver -----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(slots=True, repr=False)  # not frozen: built for every chain, never changed
 class _ChainJob:
     steps: tuple[Instruction, ...]
     params: dict[str, Any]
@@ -246,22 +246,26 @@ class _ChainJob:
         completed: list[Completed] = []  # kept only to compensate them
         run = self.durable
         done = run.completed if run is not None else {}
+        check, now, compensating = self.interrupt_check, self.driver.now, self.compensate
         for index, step in enumerate(self.steps):
-            if self.interrupt_check is not None and await self._interrupted(index, step):
+            if check is not None and await self._interrupted(index, step):
                 return ChainInterrupted(acc, index=index, action=step.name)
-            params = {**acc, **step.params}
-            opts = {**self.opts, **step.opts} if step.opts else self.opts
+            own, own_opts = step.params, step.opts  # read-only mappings: unpacked slowly
+            params = {**acc, **own} if own else {**acc}
+            opts = {**self.opts, **own_opts} if own_opts else self.opts
             key = str(index)
             try:
                 if key in done:
                     result = done[key]
+                elif now is not None:  # no coroutine per step when it runs in this thread
+                    result = now(step.action, params, step.context, opts, key)
                 else:
                     result = await self.driver.step(
                         step.action, params, step.context, opts, key, run
                     )
             except JidoError as error:
                 raise await self._failed(error, index, step, completed) from error
-            if self.compensate:
+            if compensating:
                 completed.append(Completed(index, step, params, opts, result))
             acc = {**params, **result}
         return acc

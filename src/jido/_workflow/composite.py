@@ -27,15 +27,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import Context, copy_context
 from typing import Any, Final, Literal, Protocol
 
-from jido._action.action import Action
-from jido._core.cancel import CancelReason
-from jido._core.context import current, current_or_none
+from jido._action.action import Action, ActionSpec, spec_of
+from jido._core.cancel import CancelReason, Token
+from jido._core.context import RunContext, current, current_or_none
 from jido._core.errors import ConfigError, JidoError
+from jido._core.options import RunOptions
 from jido._core.safe import type_name
 from jido._durable.journal import DurableRun
 from jido._run.inline import run_inline
 from jido._run.ref import AsyncRef
-from jido._runtime.config import RunKwargs, new_run_id
+from jido._runtime.config import SETTINGS, RunKwargs, new_run_id
 from jido._runtime.default import default_runtime
 from jido._runtime.durable import check_run_id
 from jido._runtime.runtime import Runtime, wait_for
@@ -139,7 +140,7 @@ def enter(
     try:
         rt = pick_runtime(runtime)
         here = in_thread is not None and how == "sync" and rt._durable is None
-        job = build(InThread(rt) if here else Driver(rt))
+        job = build(InThread(rt, current_or_none() is not None) if here else Driver(rt))
         once: RunKwargs = {**_ONCE, **_observed(job.opts)}  # type: ignore[typeddict-item]
         if rt._durable is not None:
             return _deliver(how, durable.start(rt, runner, job, run_id, once))  # type: ignore[arg-type]
@@ -217,6 +218,9 @@ class Driver:
 
     __slots__ = ("runtime",)
 
+    now: Callable[..., dict[str, Any]] | None = None
+    """Runs a step to its end in this thread, as :meth:`step` would (None: await ``step``)."""
+
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
@@ -251,9 +255,20 @@ class InThread(Driver):
     """Runs the steps in the caller's thread, as ``jido.run`` would run them from there.
 
     Its coroutines never suspend: :meth:`drive` runs a job to its end without a loop.
+    Its steps that run in this thread share one token, cancelled with ``PARENT`` when
+    the composite's run is: by :meth:`cancel` (a shutdown), or through the enclosing
+    run's token when ``nested`` (nothing else can cancel a run in the caller's thread).
     """
 
-    __slots__ = ()
+    __slots__ = ("ctx", "nested_run", "now", "resolved", "token")
+
+    def __init__(self, runtime: Runtime, nested: bool) -> None:
+        super().__init__(runtime)
+        self.token = Token()
+        self.nested_run = nested
+        self.ctx: RunContext | None = None
+        self.now = self._now
+        self.resolved: tuple[Mapping[str, Any], int, RunOptions] | None = None
 
     def drive(self, job: Job) -> Any:
         """Run ``job`` inside the composite's own run (this thread's current run).
@@ -261,16 +276,25 @@ class InThread(Driver):
         The run is in the runtime's active runs meanwhile, so a shutdown cancels it (and
         waits for it) as it does a composite on the runtime's loop.
         """
-        ctx = current()
+        ctx = self.ctx = current()
         runtime = self.runtime
         ref = AsyncRef(ctx.action, ctx.run_id, runtime._grace())
-        ref._bind(_Cancel(ctx), None)
+        ref._bind(self, None)
+        unlink = ctx.token.link_child(self.token) if self.nested_run else None
         runtime._active.add(ref)
         try:
             return _to_end(job.execute())
         finally:
             runtime._active.discard(ref)
+            if unlink is not None:
+                ctx.token.remove_callback(unlink)
             ref._set_result({})
+
+    def cancel(self, reason: CancelReason) -> None:
+        """Stop the composite (its handle's control): its run, then its running step."""
+        if self.ctx is not None:
+            self.ctx.token.cancel(reason)
+        self.token.cancel(CancelReason.PARENT)
 
     async def step(
         self,
@@ -281,9 +305,38 @@ class InThread(Driver):
         key: str,
         run: DurableRun | None = None,
     ) -> dict[str, Any]:
-        ctx = current()
+        return self._now(action, params, context, opts, key)
+
+    def _now(
+        self,
+        action: object,
+        params: Mapping[str, Any],
+        context: Mapping[Any, Any],
+        opts: Mapping[str, Any],
+        key: str,
+        run: DurableRun | None = None,  # never: a durable composite is not driven here
+    ) -> dict[str, Any]:
+        ctx = self.ctx
+        assert ctx is not None
         ctx.check()  # the composite was stopped: no further step starts
-        return run_here(self.runtime, action, params, context, opts, f"{ctx.run_id}/{key}")
+        spec, options = self._resolve(action, opts)
+        key = f"{ctx.run_id}/{key}"
+        return _run_resolved(self.runtime, spec, options, params, context, key, self.token)
+
+    def _resolve(self, action: object, opts: Mapping[str, Any]) -> tuple[ActionSpec, RunOptions]:
+        """``runtime._resolve``; the steps of a composite mostly share one options mapping.
+
+        The options resolved for it are reused while the settings they were merged with
+        are unchanged (as the runtime's own cache does), and the runtime is open.
+        """
+        runtime = self.runtime
+        last = self.resolved
+        version = SETTINGS.version
+        if last is not None and last[0] is opts and last[1] == version and not runtime._closed:
+            return spec_of(action), last[2]
+        spec, options = runtime._resolve(action, opts)
+        self.resolved = (opts, version, options)
+        return spec, options
 
     async def nested(
         self,
@@ -292,7 +345,7 @@ class InThread(Driver):
         context: Mapping[Any, Any],
         opts: Mapping[str, Any],
     ) -> dict[str, Any]:
-        return run_here(self.runtime, action, params, context, opts)
+        return run_here(self.runtime, action, params, context, opts, None, self.token)
 
     async def resolve(self, awaitable: Awaitable[Any]) -> Any:
         """Awaited on the runtime's loop, in this thread's context; stopping the chain stops it."""
@@ -314,18 +367,6 @@ class InThread(Driver):
             future.cancel()  # interrupted while waiting: the check is not left running
 
 
-class _Cancel:
-    """Cancelling the composite's handle cancels its run (its steps then get ``parent``)."""
-
-    __slots__ = ("ctx",)
-
-    def __init__(self, ctx: Any) -> None:
-        self.ctx = ctx
-
-    def cancel(self, reason: CancelReason) -> None:
-        self.ctx.token.cancel(reason)
-
-
 def _to_end(coro: Any) -> Any:
     """The outcome of a coroutine that never suspends, run to its end in this thread."""
     try:
@@ -343,21 +384,36 @@ def run_here(
     context: Mapping[Any, Any],
     opts: Mapping[str, Any],
     key: str | None = None,
+    linked: Token | None = None,
 ) -> dict[str, Any]:
     """Run ``action`` as ``runtime.run`` runs it from this thread (not journaled).
 
     In this thread when it is a sync action with no time limit, else on its engine (or
-    the runtime's loop), waited for here. ``key``: a step's idempotency key.
+    the runtime's loop), waited for here. ``key``: a step's idempotency key; ``linked``:
+    the token of a run in this thread (see :func:`~jido._run.inline.run_inline`).
     """
     spec, options = runtime._resolve(action, opts)
+    return _run_resolved(runtime, spec, options, params, context, key, linked)
+
+
+def _run_resolved(
+    runtime: Runtime,
+    spec: ActionSpec,
+    options: RunOptions,
+    params: Mapping[str, Any],
+    context: Mapping[Any, Any],
+    key: str | None,
+    linked: Token | None,
+) -> dict[str, Any]:
     mode = runtime._mode(spec, options)
     if mode == "thread" and options.timeout is None and not options.retry.total_timeout:
         mode = "inline"
-    call = runtime._prepare(spec, options, params, context, mode)
+    own = dict(context) if context else {}  # an instruction's context is checked already
+    call = runtime._prepare(spec, options, params, own, mode)
     if key is not None:
         call.key = key
     if mode == "inline":
-        return run_inline(call)
+        return run_inline(call, linked)
     if mode == "async":
         return wait_for(runtime._start_on_loop(call))
     return wait_for(runtime._start_engine(call))

@@ -65,7 +65,8 @@ def check_options(opts: object, where: str) -> dict[str, Any]:
         ) from None
     if not out:
         return out
-    key = cache_key(out) if all(type(name) is str for name in out) else None
+    names = tuple(map(type, out))
+    key = cache_key(out) if names.count(str) == len(names) else None
     if key is not None and key in _CHECKED:
         return out
     try:
@@ -272,23 +273,41 @@ def normalize(
     if not isinstance(instructions, list):
         return [_one(instructions, None, shared_context, shared_opts)]
     out = []
+    bare = (_frozen(shared_context), _frozen(shared_opts), time.time_ns() // 1_000_000)
     for index, item in enumerate(instructions):
+        try:  # the common case first: an action alone (what spec_of reads)
+            spec = item.__jido_action__
+        except Exception:
+            spec = None
+        if type(spec) is ActionSpec:
+            out.append(_bare(spec, item, *bare))
+            continue
         if isinstance(item, list):
             _invalid(index, "list", "nested lists are not allowed")
-        out.append(_one(item, index, shared_context, shared_opts))
+        out.append(_one(item, index, shared_context, shared_opts, bare))
     return out
 
 
 def _one(
-    item: object, index: int | None, context: dict[Any, Any], opts: dict[str, Any]
+    item: object,
+    index: int | None,
+    context: dict[Any, Any],
+    opts: dict[str, Any],
+    bare: tuple[Mapping[Any, Any], Mapping[str, Any], int] | None = None,
 ) -> Instruction:
     if isinstance(item, Instruction):
         merged_context = {**item.context, **context}
         return item.replace(context=merged_context, opts={**item.opts, **opts})
     if isinstance(item, tuple):
         return _from_tuple(item, index, context, opts)
-    if _is_action(item):
-        return Instruction(item, None, context or None, opts or None)
+    try:
+        spec = spec_of(item)
+    except JidoError:
+        pass
+    else:
+        if bare is None:
+            bare = (_frozen(context.copy()), _frozen(opts.copy()), time.time_ns() // 1_000_000)
+        return _bare(spec, item, *bare)
     hint = " (write an action with its params as a tuple: (action, params))"
     raise _error(
         index,
@@ -296,6 +315,34 @@ def _one(
         "expected an action, an Instruction or a tuple (action, params[, context[, opts]]), "
         f"got {_describe(item)}{hint if isinstance(item, Mapping) else ''}",
     )
+
+
+def _bare(
+    spec: ActionSpec,
+    action: object,
+    context: Mapping[Any, Any],
+    opts: Mapping[str, Any],
+    millis: int,
+) -> Instruction:
+    """An instruction of an action alone, from a context and options already checked.
+
+    The bare actions of one list share their (read-only) context and options, and the
+    creation time of their ids.
+    """
+    instr = Instruction.__new__(Instruction)
+    _SET_SPEC(instr, spec)  # the slots' own setters: a chain normalizes every step
+    _SET_ACTION(instr, action)
+    _SET_PARAMS(instr, _EMPTY)
+    _SET_CONTEXT(instr, context)
+    _SET_OPTS(instr, opts)
+    _SET_ID(instr, millis)
+    return instr
+
+
+_SET_SPEC, _SET_ACTION, _SET_PARAMS, _SET_CONTEXT, _SET_OPTS, _SET_ID = (
+    Instruction.__dict__[slot].__set__
+    for slot in ("_spec", "_action", "_params", "_context", "_opts", "_id")
+)
 
 
 def _from_tuple(
