@@ -25,14 +25,8 @@ from jido._durable.journal import DurableRun
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
 from jido._runtime.runtime import Runtime
-from jido._workflow.composite import (
-    ChainInThread,
-    ChainRunner,
-    Driver,
-    How,
-    composite_cancelled,
-    enter,
-)
+from jido._workflow import here
+from jido._workflow.composite import ChainRunner, Driver, How, composite_cancelled, enter
 from jido._workflow.durable import step_entry
 from jido._workflow.instruction import Instruction, check_options, normalize
 from jido._workflow.saga import Completed, compensate
@@ -223,7 +217,7 @@ def _enter(
         runtime,
         lambda driver: _job(steps, params, context, interrupt_check, compensate, opts, driver),
         run_id,
-        ChainInThread,
+        here.CHAIN,
     )
 
 

@@ -9,52 +9,46 @@ steps are nested runs, so cancelling the composite cancels the running steps (re
 
 The three entry points (sync, asyncio, handle) of chains and plans take one path,
 :func:`enter`: build the job, start the internal action, unwrap the driver's outcome.
-
-A job reaches its steps through a :class:`Driver`. The sync entry point of a chain on a
-runtime without a store uses :class:`InThread` instead: the chain's own run is an inline
-run in the caller's thread, and each step runs as ``jido.run`` would run it from there
-(in that thread when it has no time limit, else on its engine, waited for). The job's
-coroutine then never suspends, so it is run to its end without an event loop; it keeps
-one copy of the chain's logic for both.
+A job reaches its steps through a :class:`Driver`. The sync entry point may instead run
+the job in the caller's thread (:class:`Here`, implemented in ``here.py``), without the
+hops to the runtime's event loop thread and back.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import Context, copy_context
 from typing import Any, Final, Literal, Protocol
 
-from jido._action.action import Action, ActionSpec, spec_of
-from jido._core.cancel import CancelReason, Token
-from jido._core.context import RunContext, current, current_or_none
+from jido._action.action import Action
+from jido._core.cancel import CancelReason
+from jido._core.context import current_or_none
 from jido._core.errors import ConfigError, JidoError
-from jido._core.options import RunOptions
 from jido._core.safe import type_name
 from jido._durable.journal import DurableRun
-from jido._run.inline import run_inline
 from jido._run.ref import AsyncRef
-from jido._runtime.config import SETTINGS, RunKwargs, new_run_id
+from jido._runtime.config import RunKwargs, new_run_id
 from jido._runtime.default import default_runtime
 from jido._runtime.durable import check_run_id
 from jido._runtime.runtime import Runtime, wait_for
 from jido._workflow import durable
 
 __all__ = [
-    "ChainInThread",
     "ChainRunner",
     "Driver",
+    "Here",
     "How",
-    "InThread",
     "Job",
     "PlanRunner",
+    "Runner",
     "composite_cancelled",
     "enter",
+    "failed_ref",
     "pick_runtime",
-    "run_here",
     "run_step",
+    "step_result",
+    "stop_all",
 ]
 
 
@@ -72,7 +66,7 @@ class Job(Protocol):
         """Run the composite; return its outcome or raise a JidoError."""
 
 
-class _Runner(Action, abstract=True):
+class Runner(Action, abstract=True):
     """The internal action a composite runs as; its result wraps the job's outcome."""
 
     async def run(self, params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
@@ -80,32 +74,16 @@ class _Runner(Action, abstract=True):
         return {"outcome": await job.execute()}
 
 
-class ChainRunner(_Runner):
+class ChainRunner(Runner):
     """Runs a chain of actions (internal)."""
 
     name = "chain"
 
 
-class PlanRunner(_Runner):
+class PlanRunner(Runner):
     """Runs a plan of actions (internal)."""
 
     name = "plan"
-
-
-class _InThreadRunner(Action, abstract=True):
-    """The internal action a composite runs as in the caller's thread (an inline run)."""
-
-    def run(self, params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-        job: Job = params["job"]
-        driver = job.driver
-        assert isinstance(driver, InThread)
-        return {"outcome": driver.drive(job)}
-
-
-class ChainInThread(_InThreadRunner):
-    """Runs a chain of actions in the caller's thread (internal)."""
-
-    name = "chain"
 
 
 _ONCE: Final[RunKwargs] = {
@@ -121,26 +99,38 @@ How = Literal["sync", "async", "ref"]
 """How an entry point waits: in this thread, in the calling task, or not at all (a handle)."""
 
 
+class Here(Protocol):
+    """How a sync entry point runs a composite in the caller's thread (see ``here.py``)."""
+
+    def driver(self, runtime: Runtime) -> Driver:
+        """The driver the job is built with."""
+
+    def run(
+        self, runtime: Runtime, runner: type[Runner], job: Job, run_id: str | None, once: RunKwargs
+    ) -> Any:
+        """Run ``job`` as ``runner`` would and return its outcome."""
+
+
 def enter(
-    runner: type[_Runner],
+    runner: type[Runner],
     how: How,
     runtime: Runtime | None,
     build: Callable[[Driver], Job],
     run_id: str | None = None,
-    in_thread: type[_InThreadRunner] | None = None,
+    here: Here | None = None,
 ) -> Any:
     """The one path behind every composite entry point (``chain``, ``achain``, ...).
 
     Builds the job (argument errors raise, or go through the handle for ``"ref"``), starts
     the internal action (recording it first on a runtime with a store), and returns its
     outcome (``"sync"``), an awaitable of it (``"async"``) or the :class:`~jido.AsyncRef`
-    that delivers it (``"ref"``). With ``in_thread``, the sync entry point on a runtime
-    without a store runs the job in the caller's thread as that internal action.
+    that delivers it (``"ref"``). With ``here``, the sync entry point on a runtime
+    without a store runs the job in the caller's thread.
     """
     try:
         rt = pick_runtime(runtime)
-        here = in_thread is not None and how == "sync" and rt._durable is None
-        job = build(InThread(rt, current_or_none() is not None) if here else Driver(rt))
+        local = here if how == "sync" and rt._durable is None else None
+        job = build(local.driver(rt) if local is not None else Driver(rt))
         once: RunKwargs = {**_ONCE, **_observed(job.opts)}  # type: ignore[typeddict-item]
         if rt._durable is not None:
             return _deliver(how, durable.start(rt, runner, job, run_id, once))  # type: ignore[arg-type]
@@ -150,10 +140,11 @@ def enter(
         if how == "ref":
             return failed_ref(runner, exc, default_runtime())
         raise
+    if local is not None:
+        return local.run(rt, runner, job, run_id, once)
     params = {"job": job}
     if how == "sync":
-        inline = in_thread if here and in_thread is not None else runner
-        return rt.run(inline, params, run_id=run_id, **once)["outcome"]
+        return rt.run(runner, params, run_id=run_id, **once)["outcome"]
     if how == "async":
         return _outcome(rt.arun(runner, params, run_id=run_id, **once))
     return _relay(rt.run_async(runner, params, run_id=run_id, **once), rt._grace())
@@ -168,13 +159,6 @@ def _deliver(how: How, ref: AsyncRef) -> Any:
 
 
 async def _awaited(awaitable: Awaitable[Any]) -> Any:
-    return await awaitable
-
-
-async def _in_context(context: Context, awaitable: Awaitable[Any]) -> Any:
-    """``awaitable``'s outcome, awaited with the context variables of ``context``."""
-    for var, value in context.items():
-        var.set(value)
     return await awaitable
 
 
@@ -199,7 +183,7 @@ async def _outcome(run: Awaitable[dict[str, Any]]) -> Any:
     return (await run)["outcome"]
 
 
-def failed_ref(runner: type[_Runner], error: JidoError, runtime: Runtime) -> AsyncRef:
+def failed_ref(runner: type[Runner], error: JidoError, runtime: Runtime) -> AsyncRef:
     """A finished handle carrying ``error`` (errors found before the start go through the ref)."""
     ref = AsyncRef(runner.name, new_run_id(), runtime._grace())
     ref._set_error(error)
@@ -236,6 +220,19 @@ class Driver:
         """Run step ``key`` (see :func:`run_step`)."""
         return await run_step(self.runtime, action, params, context, opts, key, run)
 
+    def start(
+        self,
+        action: object,
+        params: Mapping[str, Any],
+        context: Mapping[Any, Any],
+        opts: Mapping[str, Any],
+        key: str,
+        run: DurableRun | None = None,
+    ) -> tuple[AsyncRef, durable.StepHook]:
+        """Start step ``key`` (see :func:`run_step`); its handle, read with :func:`step_result`."""
+        hook = durable.StepHook(key, run)
+        return self.runtime._start(action, params, context, None, opts, hook), hook
+
     async def nested(
         self,
         action: object,
@@ -249,174 +246,6 @@ class Driver:
     async def resolve(self, awaitable: Awaitable[Any]) -> Any:
         """What ``awaitable`` (an async interrupt check's verdict) gives."""
         return await awaitable
-
-
-class InThread(Driver):
-    """Runs the steps in the caller's thread, as ``jido.run`` would run them from there.
-
-    Its coroutines never suspend: :meth:`drive` runs a job to its end without a loop.
-    Its steps that run in this thread share one token, cancelled with ``PARENT`` when
-    the composite's run is: by :meth:`cancel` (a shutdown), or through the enclosing
-    run's token when ``nested`` (nothing else can cancel a run in the caller's thread).
-    """
-
-    __slots__ = ("ctx", "nested_run", "now", "resolved", "token")
-
-    def __init__(self, runtime: Runtime, nested: bool) -> None:
-        super().__init__(runtime)
-        self.token = Token()
-        self.nested_run = nested
-        self.ctx: RunContext | None = None
-        self.now = self._now
-        self.resolved: tuple[Mapping[str, Any], int, RunOptions] | None = None
-
-    def drive(self, job: Job) -> Any:
-        """Run ``job`` inside the composite's own run (this thread's current run).
-
-        The run is in the runtime's active runs meanwhile, so a shutdown cancels it (and
-        waits for it) as it does a composite on the runtime's loop.
-        """
-        ctx = self.ctx = current()
-        runtime = self.runtime
-        ref = AsyncRef(ctx.action, ctx.run_id, runtime._grace())
-        ref._bind(self, None)
-        unlink = ctx.token.link_child(self.token) if self.nested_run else None
-        runtime._active.add(ref)
-        try:
-            return _to_end(job.execute())
-        finally:
-            runtime._active.discard(ref)
-            if unlink is not None:
-                ctx.token.remove_callback(unlink)
-            ref._set_result({})
-
-    def cancel(self, reason: CancelReason) -> None:
-        """Stop the composite (its handle's control): its run, then its running step."""
-        if self.ctx is not None:
-            self.ctx.token.cancel(reason)
-        self.token.cancel(CancelReason.PARENT)
-
-    async def step(
-        self,
-        action: object,
-        params: Mapping[str, Any],
-        context: Mapping[Any, Any],
-        opts: Mapping[str, Any],
-        key: str,
-        run: DurableRun | None = None,
-    ) -> dict[str, Any]:
-        return self._now(action, params, context, opts, key)
-
-    def _now(
-        self,
-        action: object,
-        params: Mapping[str, Any],
-        context: Mapping[Any, Any],
-        opts: Mapping[str, Any],
-        key: str,
-        run: DurableRun | None = None,  # never: a durable composite is not driven here
-    ) -> dict[str, Any]:
-        ctx = self.ctx
-        assert ctx is not None
-        ctx.check()  # the composite was stopped: no further step starts
-        spec, options = self._resolve(action, opts)
-        key = f"{ctx.run_id}/{key}"
-        return _run_resolved(self.runtime, spec, options, params, context, key, self.token)
-
-    def _resolve(self, action: object, opts: Mapping[str, Any]) -> tuple[ActionSpec, RunOptions]:
-        """``runtime._resolve``; the steps of a composite mostly share one options mapping.
-
-        The options resolved for it are reused while the settings they were merged with
-        are unchanged (as the runtime's own cache does), and the runtime is open.
-        """
-        runtime = self.runtime
-        last = self.resolved
-        version = SETTINGS.version
-        if last is not None and last[0] is opts and last[1] == version and not runtime._closed:
-            return spec_of(action), last[2]
-        spec, options = runtime._resolve(action, opts)
-        self.resolved = (opts, version, options)
-        return spec, options
-
-    async def nested(
-        self,
-        action: object,
-        params: Mapping[str, Any],
-        context: Mapping[Any, Any],
-        opts: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        return run_here(self.runtime, action, params, context, opts, None, self.token)
-
-    async def resolve(self, awaitable: Awaitable[Any]) -> Any:
-        """Awaited on the runtime's loop, in this thread's context; stopping the chain stops it."""
-        ctx = current()
-        loop = self.runtime._loop().loop
-        future = asyncio.run_coroutine_threadsafe(_in_context(copy_context(), awaitable), loop)
-
-        def stop(_: CancelReason) -> None:
-            future.cancel()
-
-        ctx.token.on_cancel(stop)
-        try:
-            return future.result()
-        except concurrent.futures.CancelledError:
-            ctx.check()  # the chain was stopped while its check ran
-            raise
-        finally:
-            ctx.token.remove_callback(stop)
-            future.cancel()  # interrupted while waiting: the check is not left running
-
-
-def _to_end(coro: Any) -> Any:
-    """The outcome of a coroutine that never suspends, run to its end in this thread."""
-    try:
-        coro.send(None)
-    except StopIteration as done:
-        return done.value
-    coro.close()
-    raise RuntimeError("a composite driven in the caller's thread suspended")
-
-
-def run_here(
-    runtime: Runtime,
-    action: object,
-    params: Mapping[str, Any],
-    context: Mapping[Any, Any],
-    opts: Mapping[str, Any],
-    key: str | None = None,
-    linked: Token | None = None,
-) -> dict[str, Any]:
-    """Run ``action`` as ``runtime.run`` runs it from this thread (not journaled).
-
-    In this thread when it is a sync action with no time limit, else on its engine (or
-    the runtime's loop), waited for here. ``key``: a step's idempotency key; ``linked``:
-    the token of a run in this thread (see :func:`~jido._run.inline.run_inline`).
-    """
-    spec, options = runtime._resolve(action, opts)
-    return _run_resolved(runtime, spec, options, params, context, key, linked)
-
-
-def _run_resolved(
-    runtime: Runtime,
-    spec: ActionSpec,
-    options: RunOptions,
-    params: Mapping[str, Any],
-    context: Mapping[Any, Any],
-    key: str | None,
-    linked: Token | None,
-) -> dict[str, Any]:
-    mode = runtime._mode(spec, options)
-    if mode == "thread" and options.timeout is None and not options.retry.total_timeout:
-        mode = "inline"
-    own = dict(context) if context else {}  # an instruction's context is checked already
-    call = runtime._prepare(spec, options, params, own, mode)
-    if key is not None:
-        call.key = key
-    if mode == "inline":
-        return run_inline(call, linked)
-    if mode == "async":
-        return wait_for(runtime._start_on_loop(call))
-    return wait_for(runtime._start_engine(call))
 
 
 async def run_step(
@@ -442,22 +271,48 @@ async def run_step(
 
 
 async def _settled(ref: AsyncRef, timeout: float) -> None:
-    if ref.done():
+    await _all_settled([ref], timeout)
+
+
+async def stop_all(refs: list[AsyncRef], timeout: float) -> None:
+    """Cancel the runs of ``refs`` (reason ``caller``); wait up to ``timeout`` until they end."""
+    for ref in refs:
+        control = ref._control
+        if control is not None and not ref.done():
+            control.cancel(CancelReason.CALLER)
+    await _all_settled(refs, timeout)
+
+
+async def _all_settled(refs: list[AsyncRef], timeout: float) -> None:
+    pending = [ref for ref in refs if not ref.done()]
+    if not pending:
         return
     loop = asyncio.get_running_loop()
     done: asyncio.Future[None] = loop.create_future()
+    left = [len(pending)]
 
     def wake(_: AsyncRef) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
-            loop.call_soon_threadsafe(_resolve, done)
+        left[0] -= 1  # under the GIL; the last one wakes the loop
+        if left[0] == 0:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, done)
 
-    ref.add_done_callback(wake)
+    for ref in pending:
+        ref.add_done_callback(wake)
     await asyncio.wait({done}, timeout=timeout)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def step_result(ref: AsyncRef, hook: durable.StepHook) -> dict[str, Any]:
+    """The result of a step's finished run ``ref`` (its error raised)."""
+    error = ref.exception()
+    if error is not None:
+        raise error
+    return hook.check(ref.result(timeout=0))  # type: ignore[return-value]
 
 
 # -- the handle -----------------------------------------------------------------------------------

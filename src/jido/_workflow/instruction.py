@@ -284,30 +284,20 @@ def normalize(
             continue
         if isinstance(item, list):
             _invalid(index, "list", "nested lists are not allowed")
-        out.append(_one(item, index, shared_context, shared_opts, bare))
+        out.append(_one(item, index, shared_context, shared_opts))
     return out
 
 
 def _one(
-    item: object,
-    index: int | None,
-    context: dict[Any, Any],
-    opts: dict[str, Any],
-    bare: tuple[Mapping[Any, Any], Mapping[str, Any], int] | None = None,
+    item: object, index: int | None, context: dict[Any, Any], opts: dict[str, Any]
 ) -> Instruction:
     if isinstance(item, Instruction):
         merged_context = {**item.context, **context}
         return item.replace(context=merged_context, opts={**item.opts, **opts})
     if isinstance(item, tuple):
         return _from_tuple(item, index, context, opts)
-    try:
-        spec = spec_of(item)
-    except JidoError:
-        pass
-    else:
-        if bare is None:
-            bare = (_frozen(context.copy()), _frozen(opts.copy()), time.time_ns() // 1_000_000)
-        return _bare(spec, item, *bare)
+    if _is_action(item):
+        return Instruction(item, None, context or None, opts or None)
     hint = " (write an action with its params as a tuple: (action, params))"
     raise _error(
         index,
@@ -324,11 +314,7 @@ def _bare(
     opts: Mapping[str, Any],
     millis: int,
 ) -> Instruction:
-    """An instruction of an action alone, from a context and options already checked.
-
-    The bare actions of one list share their (read-only) context and options, and the
-    creation time of their ids.
-    """
+    """An action alone, with a list's shared (checked, read-only) context and options."""
     instr = Instruction.__new__(Instruction)
     _SET_SPEC(instr, spec)  # the slots' own setters: a chain normalizes every step
     _SET_ACTION(instr, action)

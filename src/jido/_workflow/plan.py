@@ -18,6 +18,7 @@ from jido._core.safe import describe, type_name
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
 from jido._runtime.runtime import Runtime
+from jido._workflow import here
 from jido._workflow.composite import Driver, How, PlanRunner, enter
 from jido._workflow.dag import check_graph, phases
 from jido._workflow.instruction import Instruction, check_options, new_id
@@ -348,6 +349,7 @@ class Plan:
             runtime,
             lambda driver: self._job(params, max_concurrency, fail_fast, compensate, opts, driver),
             run_id,
+            here.PLAN,
         )
 
     def _with(self, step: PlanStep) -> Plan:
