@@ -75,7 +75,7 @@ class Plan:
         {'total': 12}
     """
 
-    __slots__ = ("_steps", "context", "id")
+    __slots__ = ("_steps", "_valid", "context", "id")
 
     context: Mapping[Any, Any]
     id: str
@@ -209,7 +209,10 @@ class Plan:
             ...     print(e.message)
             Plan contains circular dependencies: a -> b -> a
         """
+        if getattr(self, "_valid", False):  # a plan never changes: checked once
+            return
         check_graph(self._graph())
+        self._valid = True
 
     def phases(self) -> list[list[str]]:
         """Steps grouped by phase (0: no dependencies; else 1 + latest dependency's phase).
