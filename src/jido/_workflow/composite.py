@@ -309,10 +309,7 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 def step_result(ref: AsyncRef, hook: durable.StepHook) -> dict[str, Any]:
     """The result of a step's finished run ``ref`` (its error raised)."""
-    error = ref.exception()
-    if error is not None:
-        raise error
-    return hook.check(ref.result(timeout=0))  # type: ignore[return-value]
+    return hook.check(ref._outcome())  # type: ignore[return-value]
 
 
 # -- the handle -----------------------------------------------------------------------------------

@@ -228,14 +228,17 @@ class _Execution:
         params = {**self.job.params}
         for dep in step.depends_on:
             params.update(self.results[dep])
-        params.update(instr.params)
-        opts = {**self.job.opts, **instr.opts}
+        own, own_opts = instr.params, instr.opts  # read-only mappings: merged slowly
+        if own:
+            params.update(own)
+        opts = {**self.job.opts, **own_opts} if own_opts else self.job.opts
         run = self.job.durable
         if run is not None and name in run.completed:  # resumed: its recorded result
             ref = AsyncRef(instr.name, run.run_id, 0.0)
             ref._set_result(run.completed[name])
             return Started(name, instr, params, opts, ref)
-        ref, hook = self.job.driver.start(instr.action, params, instr.context, opts, name, run)
+        context = dict(instr.context) if instr.context else {}  # checked when it was made
+        ref, hook = self.job.driver.start(instr.action, params, context, opts, name, run)
         return Started(name, instr, params, opts, ref, hook)
 
     def _on_end(self, name: str) -> Callable[[AsyncRef], None]:
