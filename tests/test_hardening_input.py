@@ -284,3 +284,31 @@ def test_ray_engine_arguments_are_config_errors() -> None:
     ):
         with pytest.raises(jido.ConfigError):
             jido.engines.Ray(**kwargs)
+
+
+def test_a_bool_option_is_refused_after_the_equal_number_was_accepted() -> None:
+    # True == 1 and hash(True) == hash(1): validated options are cached by value and type
+    @jido.action
+    def noop() -> dict[str, Any]:
+        return {}
+
+    from jido.workflow import Instruction
+
+    for _ in range(2):
+        assert jido.run(noop, timeout=1, max_retries=0) == {}
+        with pytest.raises(jido.ConfigError):
+            jido.run(noop, timeout=True, max_retries=0)
+        Instruction(noop, opts={"timeout": 1})
+        with pytest.raises(jido.ConfigError):
+            Instruction(noop, opts={"timeout": True})
+
+
+def test_a_float_count_is_refused_after_the_equal_int_was_accepted() -> None:
+    @jido.action
+    def noop() -> dict[str, Any]:
+        return {}
+
+    for _ in range(2):
+        assert jido.run(noop, max_retries=1) == {}
+        with pytest.raises(jido.ConfigError):
+            jido.run(noop, max_retries=1.0)

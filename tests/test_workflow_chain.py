@@ -396,3 +396,92 @@ def test_runtime_shutdown_cancels_running_chains_and_plans() -> None:
     assert log.event("c-stopped").is_set()
     assert log.event("p-stopped").is_set()
     assert "record" not in log.names()
+
+
+# -- the sync chain runs in the caller's thread ---------------------------------------------------
+@jido.action
+def where(context: dict[str, Any]) -> dict[str, Any]:
+    run = jido.current()
+    return {f"thread_{run.idempotency_key}": threading.get_ident()}
+
+
+def test_a_sync_chain_runs_its_untimed_steps_in_the_callers_thread() -> None:
+    out = chain([where, (where, {}, {}, {"timeout": 2.0})], None, timeout=0, run_id="c-1")
+    assert out["thread_c-1/0"] == threading.get_ident()  # as jido.run(step, timeout=0)
+    assert out["thread_c-1/1"] != threading.get_ident()  # a time limit: a worker thread
+
+
+@pytest.mark.parametrize("timeout", [0, 5.0])
+def test_shutdown_stops_a_sync_chain_and_its_running_step(timeout: float) -> None:
+    log = Log()
+    runtime = jido.Runtime(name="sync-chain-shutdown")
+    errors: list[BaseException] = []
+    seen: list[Any] = []
+
+    @jido.action
+    def watched(context: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return slow(context)
+        finally:
+            seen.append(jido.current().cancel_reason)
+
+    def caller() -> None:
+        try:
+            chain([watched, record], None, {"log": log}, runtime=runtime, timeout=timeout)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    assert log.event("slow-started").wait(3)
+    assert runtime.stats()["in_flight"] >= 1  # the chain's own run is tracked
+    started = time.monotonic()
+    runtime.shutdown()
+    thread.join(3)
+    assert time.monotonic() - started < 2.0
+    assert len(errors) == 1
+    assert isinstance(errors[0], jido.CancelledError)
+    assert errors[0].details["reason"] == "shutdown"
+    assert seen
+    assert seen[0] is not None
+    assert seen[0].value in ("parent", "shutdown")
+    assert "record" not in log.names()
+
+
+def test_an_async_interrupt_check_of_a_sync_chain_sees_the_chains_run() -> None:
+    seen: list[str] = []
+
+    async def check() -> bool:
+        seen.append(jido.current().action)
+        return False
+
+    assert chain([Add, Add], {"value": 0}, interrupt_check=check) == {"value": 2}
+    assert seen == ["chain", "chain"]  # before each step
+
+
+def test_shutdown_stops_a_sync_chain_waiting_on_its_async_interrupt_check() -> None:
+    runtime = jido.Runtime(name="sync-chain-check")
+    started = threading.Event()
+    errors: list[BaseException] = []
+
+    async def check() -> bool:
+        started.set()
+        await asyncio.sleep(10)
+        return False
+
+    def caller() -> None:
+        try:
+            chain([Add, Add], {"value": 0}, interrupt_check=check, runtime=runtime)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    assert started.wait(3)
+    begun = time.monotonic()
+    runtime.shutdown()
+    thread.join(3)
+    assert time.monotonic() - begun < 2.0
+    assert len(errors) == 1
+    assert isinstance(errors[0], jido.CancelledError)
+    assert errors[0].details["reason"] == "shutdown"

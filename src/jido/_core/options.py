@@ -329,16 +329,18 @@ class RunOptions:
         return replace(self, **own) if own else self
 
 
-def cache_key(overrides: Mapping[str, Any]) -> tuple[tuple[str, Any], ...] | None:
+def cache_key(overrides: Mapping[str, Any]) -> tuple[tuple[Any, ...], tuple[type, ...]] | None:
     """A key to cache resolved options by, or None when a value is not a plain one.
 
     Only values whose hashing and comparison run no user code (None, bool, int, float,
-    str, a RetryPolicy without a predicate, exception types) make a key.
+    str, a RetryPolicy without a predicate, exception types) make a key. The values'
+    types are part of it: ``True == 1 == 1.0``, but they are not all valid everywhere.
     """
-    for value in overrides.values():
-        if not _plain(value):
+    values = overrides.values()
+    for value in values:
+        if type(value) not in _PLAIN and not _plain(value):
             return None
-    return tuple(overrides.items())
+    return tuple(overrides.items()), tuple(map(type, values))
 
 
 def _plain(value: object) -> bool:

@@ -21,17 +21,24 @@ from jido._run.outcome import Stopped
 __all__ = ["run_inline"]
 
 
-def run_inline(call: Call) -> dict[str, Any]:
-    """Attempts in the caller's thread (a sync action with no timeout)."""
+def run_inline(call: Call, linked: Token | None = None) -> dict[str, Any]:
+    """Attempts in the caller's thread (a sync action with no timeout).
+
+    ``linked``: a token already cancelled with ``PARENT`` when the parent run's is (a
+    composite driving its steps in this thread makes one for all of them).
+    """
     attempt = 0
     parent = call.parent
     while True:
         attempt += 1
         token = unlink = None
-        if parent is not None:
+        if linked is not None:
+            token = linked
+        elif parent is not None:
             token = Token()
             unlink = parent.token.link_child(token)
-        if call.tracker is None:
+        plain = call.tracker is None and call.journal is None
+        if plain:
             retries = call.opts.retry.max_retries
             rctx = RunContext(
                 call.spec.name,
@@ -41,6 +48,7 @@ def run_inline(call: Call) -> dict[str, Any]:
                 call.deadline,
                 call.context,
                 token,
+                call.key,
             )
         else:
             rctx = call.begin_attempt(attempt, call.deadline, token)
@@ -51,7 +59,7 @@ def run_inline(call: Call) -> dict[str, Any]:
         except JidoError as exc:
             error = exc
         else:
-            return call.succeeded(attempt, result) if call.tracker is not None else result
+            return result if plain else call.succeeded(attempt, result)
         finally:
             if unlink is not None and parent is not None:
                 parent.token.remove_callback(unlink)

@@ -1,6 +1,7 @@
 """Composition: instructions, chains, plans (DAGs), closures and sagas.
 
-A chain or plan runs as one internal async action (``composite``), so it nests, times out
-and cancels like a single action; its steps are ordinary nested runs. May import the
-runtime and everything below it.
+A chain or plan runs as one internal action (``composite``; a sync entry point drives it
+in the caller's thread, ``here``), so it nests, times out and cancels like a single
+action; its steps are ordinary nested runs. May import the runtime and everything below
+it.
 """

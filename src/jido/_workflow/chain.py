@@ -2,7 +2,8 @@
 
 The driver is one coroutine (:class:`_ChainJob`); :func:`chain`, :func:`achain` and
 :func:`chain_async` run it as an internal action (see ``composite.py``), so a chain
-nests, times out and cancels like a single action.
+nests, times out and cancels like a single action. :func:`chain` runs it in the
+caller's thread (on a runtime without a store), its steps as ``jido.run`` runs them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from jido._durable.journal import DurableRun
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
 from jido._runtime.runtime import Runtime
-from jido._workflow.composite import ChainRunner, How, composite_cancelled, enter, run_step
+from jido._workflow import here
+from jido._workflow.composite import ChainRunner, Driver, How, composite_cancelled, enter
 from jido._workflow.durable import step_entry
 from jido._workflow.instruction import Instruction, check_options, normalize
 from jido._workflow.saga import Completed, compensate
@@ -105,7 +107,8 @@ def chain(
         context: a context shared by every step, merged over each step's own context.
         interrupt_check: called before every step (never after the last); when it
             returns true the chain stops and returns a :class:`ChainInterrupted`.
-            It runs on an event loop thread: keep it fast. It may be ``async``.
+            It runs in the thread driving the chain (the caller's for :func:`chain`,
+            an event loop's otherwise): keep it fast. It may be ``async``.
         compensate: when a step fails, undo the completed steps (their ``on_error``),
             newest first; the outcome is in the error's ``details["saga"]``.
         runtime: the :class:`~jido.Runtime` to run on (default: the default runtime).
@@ -212,20 +215,21 @@ def _enter(
         ChainRunner,
         how,
         runtime,
-        lambda rt: _job(steps, params, context, interrupt_check, compensate, opts, rt),
+        lambda driver: _job(steps, params, context, interrupt_check, compensate, opts, driver),
         run_id,
+        here.CHAIN,
     )
 
 
 # -- the driver -----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(slots=True, repr=False)  # not frozen: built for every chain, never changed
 class _ChainJob:
     steps: tuple[Instruction, ...]
     params: dict[str, Any]
     opts: dict[str, Any]
     interrupt_check: InterruptCheck | None
     compensate: bool
-    runtime: Runtime
+    driver: Driver
     durable: DurableRun | None = None
 
     def __repr__(self) -> str:  # never params or context (telemetry may show it)
@@ -233,28 +237,32 @@ class _ChainJob:
 
     async def execute(self) -> dict[str, Any]:
         acc = self.params
-        completed: list[Completed] = []
-        done = self.durable.completed if self.durable is not None else {}
+        completed: list[Completed] = []  # kept only to compensate them
+        run = self.durable
+        done = run.completed if run is not None else {}
+        check, now, compensating = self.interrupt_check, self.driver.now, self.compensate
         for index, step in enumerate(self.steps):
-            if await self._interrupted(index, step):
+            if check is not None and await self._interrupted(index, step):
                 return ChainInterrupted(acc, index=index, action=step.name)
-            params = {**acc, **step.params}
-            opts = {**self.opts, **step.opts}
+            own, own_opts = step.params, step.opts  # read-only mappings: unpacked slowly
+            params = {**acc, **own} if own else {**acc}
+            opts = {**self.opts, **own_opts} if own_opts else self.opts
             key = str(index)
             try:
-                result = done[key] if key in done else await self._run(step, params, opts, key)
+                if key in done:
+                    result = done[key]
+                elif now is not None:  # no coroutine per step when it runs in this thread
+                    result = now(step.action, params, step.context, opts, key)
+                else:
+                    result = await self.driver.step(
+                        step.action, params, step.context, opts, key, run
+                    )
             except JidoError as error:
                 raise await self._failed(error, index, step, completed) from error
-            completed.append(Completed(index, step, params, opts, result))
+            if compensating:
+                completed.append(Completed(index, step, params, opts, result))
             acc = {**params, **result}
         return acc
-
-    async def _run(
-        self, step: Instruction, params: dict[str, Any], opts: dict[str, Any], key: str
-    ) -> dict[str, Any]:
-        return await run_step(
-            self.runtime, step.action, params, step.context, opts, key, self.durable
-        )
 
     # -- durable runs ------------------------------------------------------------------------------
     def definition(self) -> tuple[dict[str, Any], Any]:
@@ -295,7 +303,7 @@ class _ChainJob:
         try:
             verdict = check()
             if inspect.isawaitable(verdict):
-                verdict = await verdict
+                verdict = await self.driver.resolve(verdict)
         except Exception as exc:
             raise ExecutionError(
                 f"Chain interrupt_check failed before step {index} ({step.name}): {describe(exc)}",
@@ -316,7 +324,7 @@ class _ChainJob:
             {**error.details, "step": index, "step_action": step.name, "completed_steps": index},
         )
         if self.compensate and completed and not composite_cancelled():
-            failed.details["saga"] = await compensate(self.runtime, completed, failed)
+            failed.details["saga"] = await compensate(self.driver, completed, failed)
         return failed
 
 
@@ -327,7 +335,7 @@ def _job(
     interrupt_check: object,
     compensate: object,
     opts: Mapping[str, Any],
-    runtime: Runtime,
+    driver: Driver,
 ) -> _ChainJob:
     if interrupt_check is not None and not callable(interrupt_check):
         raise ConfigError(
@@ -346,7 +354,7 @@ def _job(
         check_options(opts, "chain options"),
         interrupt_check,
         compensate,
-        runtime,
+        driver,
     )
 
 

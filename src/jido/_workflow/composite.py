@@ -9,6 +9,9 @@ steps are nested runs, so cancelling the composite cancels the running steps (re
 
 The three entry points (sync, asyncio, handle) of chains and plans take one path,
 :func:`enter`: build the job, start the internal action, unwrap the driver's outcome.
+A job reaches its steps through a :class:`Driver`. The sync entry point may instead run
+the job in the caller's thread (:class:`Here`, implemented in ``here.py``), without the
+hops to the runtime's event loop thread and back.
 """
 
 from __future__ import annotations
@@ -33,13 +36,19 @@ from jido._workflow import durable
 
 __all__ = [
     "ChainRunner",
+    "Driver",
+    "Here",
     "How",
     "Job",
     "PlanRunner",
+    "Runner",
     "composite_cancelled",
     "enter",
+    "failed_ref",
     "pick_runtime",
     "run_step",
+    "step_result",
+    "stop_all",
 ]
 
 
@@ -49,11 +58,15 @@ class Job(Protocol):
     @property
     def opts(self) -> Mapping[str, Any]: ...
 
+    @property
+    def driver(self) -> Driver:
+        """How it runs its steps."""
+
     async def execute(self) -> object:
         """Run the composite; return its outcome or raise a JidoError."""
 
 
-class _Runner(Action, abstract=True):
+class Runner(Action, abstract=True):
     """The internal action a composite runs as; its result wraps the job's outcome."""
 
     async def run(self, params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
@@ -61,13 +74,13 @@ class _Runner(Action, abstract=True):
         return {"outcome": await job.execute()}
 
 
-class ChainRunner(_Runner):
+class ChainRunner(Runner):
     """Runs a chain of actions (internal)."""
 
     name = "chain"
 
 
-class PlanRunner(_Runner):
+class PlanRunner(Runner):
     """Runs a plan of actions (internal)."""
 
     name = "plan"
@@ -86,23 +99,38 @@ How = Literal["sync", "async", "ref"]
 """How an entry point waits: in this thread, in the calling task, or not at all (a handle)."""
 
 
+class Here(Protocol):
+    """How a sync entry point runs a composite in the caller's thread (see ``here.py``)."""
+
+    def driver(self, runtime: Runtime) -> Driver:
+        """The driver the job is built with."""
+
+    def run(
+        self, runtime: Runtime, runner: type[Runner], job: Job, run_id: str | None, once: RunKwargs
+    ) -> Any:
+        """Run ``job`` as ``runner`` would and return its outcome."""
+
+
 def enter(
-    runner: type[_Runner],
+    runner: type[Runner],
     how: How,
     runtime: Runtime | None,
-    build: Callable[[Runtime], Job],
+    build: Callable[[Driver], Job],
     run_id: str | None = None,
+    here: Here | None = None,
 ) -> Any:
     """The one path behind every composite entry point (``chain``, ``achain``, ...).
 
     Builds the job (argument errors raise, or go through the handle for ``"ref"``), starts
     the internal action (recording it first on a runtime with a store), and returns its
     outcome (``"sync"``), an awaitable of it (``"async"``) or the :class:`~jido.AsyncRef`
-    that delivers it (``"ref"``).
+    that delivers it (``"ref"``). With ``here``, the sync entry point on a runtime
+    without a store runs the job in the caller's thread.
     """
     try:
         rt = pick_runtime(runtime)
-        job = build(rt)
+        local = here if how == "sync" and rt._durable is None else None
+        job = build(local.driver(rt) if local is not None else Driver(rt))
         once: RunKwargs = {**_ONCE, **_observed(job.opts)}  # type: ignore[typeddict-item]
         if rt._durable is not None:
             return _deliver(how, durable.start(rt, runner, job, run_id, once))  # type: ignore[arg-type]
@@ -112,6 +140,8 @@ def enter(
         if how == "ref":
             return failed_ref(runner, exc, default_runtime())
         raise
+    if local is not None:
+        return local.run(rt, runner, job, run_id, once)
     params = {"job": job}
     if how == "sync":
         return rt.run(runner, params, run_id=run_id, **once)["outcome"]
@@ -128,8 +158,8 @@ def _deliver(how: How, ref: AsyncRef) -> Any:
     return ref
 
 
-async def _awaited(ref: AsyncRef) -> Any:
-    return await ref
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
 
 
 def pick_runtime(runtime: object) -> Runtime:
@@ -153,7 +183,7 @@ async def _outcome(run: Awaitable[dict[str, Any]]) -> Any:
     return (await run)["outcome"]
 
 
-def failed_ref(runner: type[_Runner], error: JidoError, runtime: Runtime) -> AsyncRef:
+def failed_ref(runner: type[Runner], error: JidoError, runtime: Runtime) -> AsyncRef:
     """A finished handle carrying ``error`` (errors found before the start go through the ref)."""
     ref = AsyncRef(runner.name, new_run_id(), runtime._grace())
     ref._set_error(error)
@@ -167,6 +197,57 @@ def composite_cancelled() -> bool:
 
 
 # -- steps ----------------------------------------------------------------------------------------
+class Driver:
+    """How a composite's job runs its steps: as nested runs awaited on its event loop."""
+
+    __slots__ = ("runtime",)
+
+    now: Callable[..., dict[str, Any]] | None = None
+    """Runs a step to its end in this thread, as :meth:`step` would (None: await ``step``)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def step(
+        self,
+        action: object,
+        params: Mapping[str, Any],
+        context: Mapping[Any, Any],
+        opts: Mapping[str, Any],
+        key: str,
+        run: DurableRun | None = None,
+    ) -> dict[str, Any]:
+        """Run step ``key`` (see :func:`run_step`)."""
+        return await run_step(self.runtime, action, params, context, opts, key, run)
+
+    def start(
+        self,
+        action: object,
+        params: Mapping[str, Any],
+        context: Mapping[Any, Any],
+        opts: Mapping[str, Any],
+        key: str,
+        run: DurableRun | None = None,
+    ) -> tuple[AsyncRef, durable.StepHook]:
+        """Start step ``key`` (see :func:`run_step`); its handle, read with :func:`step_result`."""
+        hook = durable.StepHook(key, run)
+        return self.runtime._start(action, params, context, None, opts, hook), hook
+
+    async def nested(
+        self,
+        action: object,
+        params: Mapping[str, Any],
+        context: Mapping[Any, Any],
+        opts: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Run a nested run that is not a step (a compensation); its result."""
+        return await self.runtime._start(action, params, context, None, opts)
+
+    async def resolve(self, awaitable: Awaitable[Any]) -> Any:
+        """What ``awaitable`` (an async interrupt check's verdict) gives."""
+        return await awaitable
+
+
 async def run_step(
     runtime: Runtime,
     action: object,
@@ -190,22 +271,45 @@ async def run_step(
 
 
 async def _settled(ref: AsyncRef, timeout: float) -> None:
-    if ref.done():
+    await _all_settled([ref], timeout)
+
+
+async def stop_all(refs: list[AsyncRef], timeout: float) -> None:
+    """Cancel the runs of ``refs`` (reason ``caller``); wait up to ``timeout`` until they end."""
+    for ref in refs:
+        control = ref._control
+        if control is not None and not ref.done():
+            control.cancel(CancelReason.CALLER)
+    await _all_settled(refs, timeout)
+
+
+async def _all_settled(refs: list[AsyncRef], timeout: float) -> None:
+    pending = [ref for ref in refs if not ref.done()]
+    if not pending:
         return
     loop = asyncio.get_running_loop()
     done: asyncio.Future[None] = loop.create_future()
+    left = [len(pending)]
 
     def wake(_: AsyncRef) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
-            loop.call_soon_threadsafe(_resolve, done)
+        left[0] -= 1  # under the GIL; the last one wakes the loop
+        if left[0] == 0:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, done)
 
-    ref.add_done_callback(wake)
+    for ref in pending:
+        ref.add_done_callback(wake)
     await asyncio.wait({done}, timeout=timeout)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def step_result(ref: AsyncRef, hook: durable.StepHook) -> dict[str, Any]:
+    """The result of a step's finished run ``ref`` (its error raised)."""
+    return hook.check(ref._outcome())  # type: ignore[return-value]
 
 
 # -- the handle -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ an unknown or invalid option is a :class:`~jido.ConfigError`.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn
 from jido._action.action import ActionSpec, spec_of
 from jido._core.errors import ConfigError, JidoError, ValidationError
 from jido._core.normalize import normalize_context, normalize_params
-from jido._core.options import RunOptions
+from jido._core.options import RunOptions, cache_key
 from jido._core.safe import describe, type_name
 from jido._observe.redact import redact, redact_text
 
@@ -35,11 +36,16 @@ _FORMS: Final = {
     4: "(action, params, context, opts)",
 }
 _EMPTY: Final[Mapping[Any, Any]] = MappingProxyType({})
+_ID_LOCK: Final = threading.Lock()
 
 
 def new_id() -> str:
     """A UUIDv7 string: unique, and sortable by creation time."""
-    millis = time.time_ns() // 1_000_000
+    return _uuid7(time.time_ns() // 1_000_000)
+
+
+def _uuid7(millis: int) -> str:
+    """A UUIDv7 string for a creation time of ``millis`` (Unix epoch milliseconds)."""
     value = (millis & (2**48 - 1)) << 80 | int.from_bytes(os.urandom(10), "big")
     value = value & ~(0xF << 76) | 0x7 << 76  # version 7
     value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 4122 variant
@@ -57,11 +63,26 @@ def check_options(opts: object, where: str) -> dict[str, Any]:
             f"{where}: options must be a mapping of run options, got {type_name(opts)}",
             details={"type": type_name(opts)},
         ) from None
+    if not out:
+        return out
+    names = tuple(map(type, out))
+    key = cache_key(out) if names.count(str) == len(names) else None
+    if key is not None and key in _CHECKED:
+        return out
     try:
-        RunOptions().merge(out)
+        _DEFAULTS.merge(out)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc.message}", details=exc.details) from exc
+    if key is not None:
+        if len(_CHECKED) >= 256:
+            _CHECKED.clear()
+        _CHECKED[key] = None
     return out
+
+
+_DEFAULTS: Final = RunOptions()
+_CHECKED: dict[Any, None] = {}
+"""Option sets already found valid (plain values only): checking them again is a lookup."""
 
 
 class Instruction:
@@ -99,7 +120,7 @@ class Instruction:
     _params: Mapping[str, Any]
     _context: Mapping[Any, Any]
     _opts: Mapping[str, Any]
-    _id: str
+    _id: str | int  # an int: the creation time of an id made when first read
     _spec: ActionSpec
 
     def __init__(
@@ -143,7 +164,15 @@ class Instruction:
     @property
     def id(self) -> str:
         """A unique id (a UUIDv7 string unless one was given)."""
-        return self._id
+        value = self._id
+        if isinstance(value, str):
+            return value
+        with _ID_LOCK:  # made once, whichever thread reads it first
+            value = self._id
+            if not isinstance(value, str):
+                value = _uuid7(value)
+                object.__setattr__(self, "_id", value)
+        return value
 
     @property
     def name(self) -> str:
@@ -244,7 +273,15 @@ def normalize(
     if not isinstance(instructions, list):
         return [_one(instructions, None, shared_context, shared_opts)]
     out = []
+    bare = (_frozen(shared_context), _frozen(shared_opts), time.time_ns() // 1_000_000)
     for index, item in enumerate(instructions):
+        try:  # the common case first: an action alone (what spec_of reads)
+            spec = item.__jido_action__
+        except Exception:
+            spec = None
+        if type(spec) is ActionSpec:
+            out.append(_bare(spec, item, *bare))
+            continue
         if isinstance(item, list):
             _invalid(index, "list", "nested lists are not allowed")
         out.append(_one(item, index, shared_context, shared_opts))
@@ -268,6 +305,30 @@ def _one(
         "expected an action, an Instruction or a tuple (action, params[, context[, opts]]), "
         f"got {_describe(item)}{hint if isinstance(item, Mapping) else ''}",
     )
+
+
+def _bare(
+    spec: ActionSpec,
+    action: object,
+    context: Mapping[Any, Any],
+    opts: Mapping[str, Any],
+    millis: int,
+) -> Instruction:
+    """An action alone, with a list's shared (checked, read-only) context and options."""
+    instr = Instruction.__new__(Instruction)
+    _SET_SPEC(instr, spec)  # the slots' own setters: a chain normalizes every step
+    _SET_ACTION(instr, action)
+    _SET_PARAMS(instr, _EMPTY)
+    _SET_CONTEXT(instr, context)
+    _SET_OPTS(instr, opts)
+    _SET_ID(instr, millis)
+    return instr
+
+
+_SET_SPEC, _SET_ACTION, _SET_PARAMS, _SET_CONTEXT, _SET_OPTS, _SET_ID = (
+    Instruction.__dict__[slot].__set__
+    for slot in ("_spec", "_action", "_params", "_context", "_opts", "_id")
+)
 
 
 def _from_tuple(
@@ -326,9 +387,9 @@ def _context(context: object, index: int | None, form: str) -> dict[Any, Any]:
         raise _error(index, form, f"context: {exc.message}") from exc
 
 
-def _check_id(value: object) -> str:
+def _check_id(value: object) -> str | int:
     if value is None:
-        return new_id()
+        return time.time_ns() // 1_000_000  # the id itself is made when first read
     if isinstance(value, str) and value:
         return value
     raise ValidationError(

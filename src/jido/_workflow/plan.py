@@ -18,7 +18,8 @@ from jido._core.safe import describe, type_name
 from jido._run.ref import AsyncRef
 from jido._runtime.config import RunKwargs
 from jido._runtime.runtime import Runtime
-from jido._workflow.composite import How, PlanRunner, enter
+from jido._workflow import here
+from jido._workflow.composite import Driver, How, PlanRunner, enter
 from jido._workflow.dag import check_graph, phases
 from jido._workflow.instruction import Instruction, check_options, new_id
 from jido._workflow.plan_run import PlanJob, PlanResult
@@ -74,7 +75,7 @@ class Plan:
         {'total': 12}
     """
 
-    __slots__ = ("_steps", "context", "id")
+    __slots__ = ("_steps", "_valid", "context", "id")
 
     context: Mapping[Any, Any]
     id: str
@@ -208,7 +209,10 @@ class Plan:
             ...     print(e.message)
             Plan contains circular dependencies: a -> b -> a
         """
+        if getattr(self, "_valid", False):  # a plan never changes: checked once
+            return
         check_graph(self._graph())
+        self._valid = True
 
     def phases(self) -> list[list[str]]:
         """Steps grouped by phase (0: no dependencies; else 1 + latest dependency's phase).
@@ -346,8 +350,9 @@ class Plan:
             PlanRunner,
             how,
             runtime,
-            lambda rt: self._job(params, max_concurrency, fail_fast, compensate, opts, rt),
+            lambda driver: self._job(params, max_concurrency, fail_fast, compensate, opts, driver),
             run_id,
+            here.PLAN,
         )
 
     def _with(self, step: PlanStep) -> Plan:
@@ -409,7 +414,7 @@ class Plan:
         fail_fast: object,
         compensate: object,
         opts: Mapping[str, Any],
-        runtime: Runtime,
+        driver: Driver,
     ) -> PlanJob:
         self.validate()
         for option, value in (("fail_fast", fail_fast), ("compensate", compensate)):
@@ -429,7 +434,7 @@ class Plan:
             limit(max_concurrency),
             bool(fail_fast),
             bool(compensate),
-            runtime,
+            driver,
         )
 
 

@@ -2,26 +2,29 @@
 
 The driver starts every step whose dependencies have succeeded, at most
 ``max_concurrency`` at a time; the scheduling decisions come from the pure
-:class:`~jido._workflow.dag.Scheduler`.
+:class:`~jido._workflow.dag.Scheduler`. A step is a nested run started from the
+driver's task, not a task of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jido._core.errors import JidoError, derive
 from jido._durable.definition import encode_options
 from jido._durable.journal import DurableRun, stored_error
-from jido._runtime.runtime import Runtime
+from jido._run.ref import AsyncRef
 from jido._store.codec import error_from_json
-from jido._workflow.composite import composite_cancelled, run_step
+from jido._workflow.composite import Driver, composite_cancelled, step_result, stop_all
 from jido._workflow.dag import Scheduler
-from jido._workflow.durable import shape_of, step_entry
+from jido._workflow.durable import StepHook, shape_of, step_entry
+from jido._workflow.instruction import Instruction
 from jido._workflow.saga import Completed, compensate
 
 if TYPE_CHECKING:
@@ -89,6 +92,32 @@ def _rebuild_result(
 Outcome = tuple[bool, Any, Completed | None]
 
 
+@dataclass(slots=True)
+class Started:
+    """A step started: its run's handle, and what its outcome is read with."""
+
+    name: str
+    instruction: Instruction
+    params: dict[str, Any]
+    opts: dict[str, Any]
+    ref: AsyncRef
+    hook: StepHook | None = None  # None: the result was recorded (a resumed run)
+
+    def outcome(self) -> Outcome:
+        try:
+            if self.hook is None:
+                result: dict[str, Any] = self.ref.result(timeout=0)
+            else:
+                result = step_result(self.ref, self.hook)
+        except JidoError as exc:
+            return (False, exc, None)
+        return (
+            True,
+            result,
+            Completed(self.name, self.instruction, self.params, self.opts, result),
+        )
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class PlanJob:
     steps: dict[str, PlanStep]
@@ -97,7 +126,7 @@ class PlanJob:
     limit: int | None
     fail_fast: bool
     compensate: bool
-    runtime: Runtime
+    driver: Driver
     durable: DurableRun | None = None
 
     def __repr__(self) -> str:  # never params or context (telemetry may show it)
@@ -150,26 +179,34 @@ def decode_outcome(data: Any) -> PlanResult:
 
 
 class _Execution:
-    """The mutable state of one plan run."""
+    """The mutable state of one plan run.
+
+    Steps are started as nested runs straight from the driver's task; each one's end is
+    queued by its handle's callback (in the thread that ended it), and the task is woken
+    once for all the ends queued meanwhile.
+    """
 
     def __init__(self, job: PlanJob) -> None:
         self.job = job
         self.order = {name: i for i, name in enumerate(job.steps)}
         self.scheduler = Scheduler({n: s.depends_on for n, s in job.steps.items()})
         self.queue = deque(self.scheduler.start())
-        self.running: dict[asyncio.Task[Outcome], str] = {}
+        self.running: dict[str, Started] = {}
         self.results: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, JidoError] = {}
         self.completed: list[Completed] = []
         self.skipped: list[str] = []
+        self.loop = asyncio.get_running_loop()
+        self.ended: deque[str] = deque()  # appended from any thread
+        self.signalled = False  # a wake-up is on its way to the loop
+        self.waiter: asyncio.Future[None] | None = None
 
     async def run(self) -> PlanResult:
         try:
             while self.queue or self.running:
                 self._launch()
-                done, _ = await asyncio.wait(self.running, return_when=asyncio.FIRST_COMPLETED)
-                for task in sorted(done, key=self._settle_order):
-                    await self._settle(task)
+                for name, outcome in sorted(await self._next_ended(), key=self._settle_order):
+                    await self._settle(name, outcome)
         finally:
             await self._cancel_running()
         return PlanResult(
@@ -182,34 +219,64 @@ class _Execution:
         limit = self.job.limit
         while self.queue and (limit is None or len(self.running) < limit):
             name = self.queue.popleft()
-            self.running[asyncio.create_task(self._step(name))] = name
+            self.running[name] = started = self._start(name)
+            started.ref.add_done_callback(self._on_end(name))
 
-    async def _step(self, name: str) -> Outcome:
+    def _start(self, name: str) -> Started:
         step = self.job.steps[name]
         instr = step.instruction
         params = {**self.job.params}
         for dep in step.depends_on:
             params.update(self.results[dep])
-        params.update(instr.params)
-        opts = {**self.job.opts, **instr.opts}
+        own, own_opts = instr.params, instr.opts  # read-only mappings: merged slowly
+        if own:
+            params.update(own)
+        opts = {**self.job.opts, **own_opts} if own_opts else self.job.opts
         run = self.job.durable
-        try:
-            if run is not None and name in run.completed:
-                result = run.completed[name]
-            else:
-                result = await run_step(
-                    self.job.runtime, instr.action, params, instr.context, opts, name, run
-                )
-        except JidoError as exc:
-            return (False, exc, None)
-        return (True, result, Completed(name, instr, params, opts, result))
+        if run is not None and name in run.completed:  # resumed: its recorded result
+            ref = AsyncRef(instr.name, run.run_id, 0.0)
+            ref._set_result(run.completed[name])
+            return Started(name, instr, params, opts, ref)
+        context = dict(instr.context) if instr.context else {}  # checked when it was made
+        ref, hook = self.job.driver.start(instr.action, params, context, opts, name, run)
+        return Started(name, instr, params, opts, ref, hook)
 
-    def _settle_order(self, task: asyncio.Task[Outcome]) -> tuple[bool, int]:
-        return (not task.result()[0], self.order[self.running[task]])
+    def _on_end(self, name: str) -> Callable[[AsyncRef], None]:
+        def ended(_: AsyncRef) -> None:
+            self.ended.append(name)
+            if not self.signalled:
+                self.signalled = True
+                with contextlib.suppress(RuntimeError):  # a closed loop waits for nothing
+                    self.loop.call_soon_threadsafe(self._wake)
 
-    async def _settle(self, task: asyncio.Task[Outcome]) -> None:
-        name = self.running.pop(task)
-        ok, value, completed = task.result()
+        return ended
+
+    def _wake(self) -> None:
+        self.signalled = False
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _next_ended(self) -> list[tuple[str, Outcome]]:
+        """The steps that have ended since the last call (waiting for one if none has)."""
+        while not self.ended:
+            self.waiter = self.loop.create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        ended = []
+        while self.ended:
+            name = self.ended.popleft()
+            ended.append((name, self.running[name].outcome()))
+        return ended
+
+    def _settle_order(self, ended: tuple[str, Outcome]) -> tuple[bool, int]:
+        return (not ended[1][0], self.order[ended[0]])
+
+    async def _settle(self, name: str, outcome: Outcome) -> None:
+        del self.running[name]
+        ok, value, completed = outcome
         if ok:
             assert completed is not None
             self.results[name] = value
@@ -225,7 +292,7 @@ class _Execution:
 
     async def _abort(self, name: str, error: JidoError) -> None:
         """Fail fast: cancel what runs, say what happened, run the saga when asked."""
-        cancelled = sorted(self.running.values(), key=self.order.__getitem__)
+        cancelled = sorted(self.running, key=self.order.__getitem__)
         await self._cancel_running()
         skipped = [*self.queue, *self.skipped, *self.scheduler.pending()]
         error.details.update(
@@ -235,15 +302,14 @@ class _Execution:
             results=dict(self.results),
         )
         if self.job.compensate and self.completed and not composite_cancelled():
-            error.details["saga"] = await compensate(self.job.runtime, self.completed, error)
+            error.details["saga"] = await compensate(self.job.driver, self.completed, error)
 
     async def _cancel_running(self) -> None:
-        tasks = list(self.running)
+        """Stop the running steps (reason ``caller``) and wait until they have stopped."""
+        refs = [started.ref for started in self.running.values()]
         self.running.clear()
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        self.ended.clear()
+        await stop_all(refs, self.job.driver.runtime._grace())
 
 
 def _annotate(error: JidoError, name: str, action: str) -> JidoError:

@@ -17,7 +17,7 @@ from jido._durable.kinds import register
 from jido._durable.relay import Relay
 from jido._store import RunRow
 from jido._workflow.chain import _ChainJob
-from jido._workflow.composite import _ONCE, ChainRunner, PlanRunner
+from jido._workflow.composite import _ONCE, ChainRunner, Driver, PlanRunner
 from jido._workflow.durable import launch
 from jido._workflow.instruction import Instruction
 from jido._workflow.plan import PlanStep
@@ -47,7 +47,9 @@ def resume_chain(rt: Any, row: RunRow, run: DurableRun, relay: Relay) -> None:
     d = row.definition
     steps = tuple(_instruction(entry) for entry in d["steps"])
     opts = decode_options(d.get("opts") or {})
-    job = _ChainJob(steps, dict(row.params or {}), opts, None, bool(d.get("compensate")), rt)
+    job = _ChainJob(
+        steps, dict(row.params or {}), opts, None, bool(d.get("compensate")), Driver(rt)
+    )
     _check(job, row)
     launch(rt, ChainRunner, job.with_run(run), run, relay, _ONCE)
 
@@ -66,7 +68,7 @@ def resume_plan(rt: Any, row: RunRow, run: DurableRun, relay: Relay) -> None:
         d.get("limit"),
         bool(d.get("fail_fast", True)),
         bool(d.get("compensate")),
-        rt,
+        Driver(rt),
     )
     _check(job, row)
     launch(rt, PlanRunner, job.with_run(run), run, relay, _ONCE)

@@ -18,7 +18,7 @@ from typing import Any
 
 from jido._action.action import Action, describe, spec_of
 from jido._core.errors import JidoError, TimeoutError
-from jido._runtime.runtime import Runtime
+from jido._workflow.composite import Driver
 from jido._workflow.instruction import Instruction
 
 __all__ = ["Completed", "compensate"]
@@ -54,7 +54,7 @@ class _CompensateAsync(Action):
 
 
 async def compensate(
-    runtime: Runtime, completed: Sequence[Completed], error: JidoError
+    driver: Driver, completed: Sequence[Completed], error: JidoError
 ) -> list[dict[str, Any]]:
     """Compensate ``completed`` in reverse order; one record per step, in the order run.
 
@@ -62,10 +62,10 @@ async def compensate(
     ``result`` of ``on_error``), ``"failed"`` (with the ``error`` message) or
     ``"skipped"`` (the action has no ``on_error``).
     """
-    return [await _undo(runtime, done, error) for done in reversed(completed)]
+    return [await _undo(driver, done, error) for done in reversed(completed)]
 
 
-async def _undo(runtime: Runtime, done: Completed, error: JidoError) -> dict[str, Any]:
+async def _undo(driver: Driver, done: Completed, error: JidoError) -> dict[str, Any]:
     action = done.instruction.action
     spec = spec_of(action)
     record: dict[str, Any] = {"step": done.step, "action": spec.name}
@@ -75,17 +75,15 @@ async def _undo(runtime: Runtime, done: Completed, error: JidoError) -> dict[str
     runner = _CompensateAsync if inspect.iscoroutinefunction(instance.on_error) else _Compensate
     params = _validated(action, {**done.params, **done.result})
     # the step's options over runtime and global defaults, as the core resolves them
-    timeout = runtime._options(done.opts).compensation_timeout or spec.compensation_timeout
+    timeout = driver.runtime._options(done.opts).compensation_timeout or spec.compensation_timeout
     options = {"timeout": timeout, "max_retries": 0, "total_timeout": None, "isolation": "thread"}
     try:  # not journaled itself, even on a runtime with a store: it is part of the composite
-        ref = runtime._start(
+        result = await driver.nested(
             runner,
             {"instance": instance, "params": params, "error": error},
             done.instruction.context,
-            None,
             options,
         )
-        result = await ref
     except JidoError as exc:
         return {**record, "status": "failed", "error": _failure(spec.name, exc, timeout)}
     return {**record, "status": "compensated", "result": result}
