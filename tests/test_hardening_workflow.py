@@ -313,3 +313,31 @@ def test_plan_and_chain_values_with_raising_reprs_are_described_safely() -> None
     with pytest.raises(jido.ConfigError, match=r"runtime must be a jido\.Runtime"):
         jido.chain([target], runtime=RaisingRepr())  # type: ignore[arg-type]
     assert RaisingRepr() not in jido.Plan().add("a", target)
+
+
+@pytest.mark.parametrize("name", ["self", "action", "steps", "params", "context"])
+def test_an_option_named_like_a_parameter_is_a_config_error(name: str) -> None:
+    """The leading parameters are positional-only: an option with their name is an option."""
+    garbage = {name: 1}
+    rt = jido.default_runtime()
+    entry_points: list[tuple[str, Any]] = [
+        ("jido.run", lambda: jido.run(target, {"x": 1}, **garbage)),
+        ("Runtime.run", lambda: rt.run(target, {"x": 1}, **garbage)),
+        ("jido.run_async", lambda: jido.run_async(target, {"x": 1}, **garbage).result(5)),
+        ("jido.arun", lambda: asyncio.run(jido.arun(atarget, {"x": 1}, **garbage))),
+        ("chain", lambda: jido.workflow.chain([target], {"x": 1}, **garbage)),
+        ("achain", lambda: asyncio.run(achain([target], {"x": 1}, **garbage))),
+        ("chain_async", lambda: chain_async([target], {"x": 1}, **garbage).result(5)),
+        ("closure", lambda: closure(target, **garbage)({"x": 1})),
+        ("async_closure", lambda: asyncio.run(async_closure(atarget, **garbage)({"x": 1}))),
+        ("Plan.run", lambda: jido.workflow.Plan().add("a", target).run({"x": 1}, **garbage)),
+    ]
+    for what, call in entry_points:
+        keywords = {
+            "closure": {"context"},
+            "async_closure": {"context"},
+            "Plan.run": {"params"},
+        }.get(what, {"params", "context"})
+        if name in keywords:
+            continue  # a real keyword of this entry point (given twice: Python's TypeError)
+        expect(call, {jido.ConfigError, jido.ValidationError}, f"{what}(**{garbage})")

@@ -14,6 +14,7 @@ __all__ = ["arun", "await_", "cancel", "run", "run_async"]
 
 def run(
     action: object,
+    /,
     params: object = None,
     context: object = None,
     *,
@@ -61,6 +62,7 @@ def run(
 
 async def arun(
     action: object,
+    /,
     params: object = None,
     context: object = None,
     *,
@@ -86,6 +88,7 @@ async def arun(
 
 def run_async(
     action: object,
+    /,
     params: object = None,
     context: object = None,
     *,

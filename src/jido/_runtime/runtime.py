@@ -146,6 +146,7 @@ class Runtime:
     def run(
         self,
         action: object,
+        /,
         params: object = None,
         context: object = None,
         *,
@@ -169,6 +170,7 @@ class Runtime:
     async def arun(
         self,
         action: object,
+        /,
         params: object = None,
         context: object = None,
         *,
@@ -190,6 +192,7 @@ class Runtime:
     def run_async(
         self,
         action: object,
+        /,
         params: object = None,
         context: object = None,
         *,

@@ -84,6 +84,7 @@ def _rebuild(params: dict[str, Any], index: int, action: str) -> ChainInterrupte
 # -- entry points ---------------------------------------------------------------------------------
 def chain(
     steps: Iterable[object],
+    /,
     params: object = None,
     context: object = None,
     *,
@@ -143,6 +144,7 @@ def chain(
 
 async def achain(
     steps: Iterable[object],
+    /,
     params: object = None,
     context: object = None,
     *,
@@ -170,6 +172,7 @@ async def achain(
 
 def chain_async(
     steps: Iterable[object],
+    /,
     params: object = None,
     context: object = None,
     *,

@@ -26,6 +26,7 @@ class _Bound:
     def __init__(
         self,
         action: object,
+        /,
         context: object = None,
         *,
         runtime: Runtime | None = None,
@@ -85,6 +86,7 @@ class AsyncClosure(_Bound):
 
 def closure(
     action: object,
+    /,
     context: object = None,
     *,
     runtime: Runtime | None = None,
@@ -114,6 +116,7 @@ def closure(
 
 def async_closure(
     action: object,
+    /,
     context: object = None,
     *,
     runtime: Runtime | None = None,

@@ -33,9 +33,9 @@ from jido._core.context import RunContext, current, current_or_none
 from jido._core.options import RunOptions
 from jido._durable.journal import DurableRun
 from jido._run.inline import run_inline
-from jido._run.ref import AsyncRef
+from jido._run.ref import AsyncRef, wait_for
 from jido._runtime.config import SETTINGS, RunKwargs
-from jido._runtime.runtime import Runtime, wait_for
+from jido._runtime.runtime import Runtime
 from jido._workflow.composite import Driver, Job, Runner
 
 __all__ = ["CHAIN", "PLAN", "ChainInThread", "InThread", "run_here"]

@@ -242,6 +242,7 @@ class Plan:
     # -- running ----------------------------------------------------------------------------------
     def run(
         self,
+        /,
         params: object = None,
         *,
         max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
@@ -281,6 +282,7 @@ class Plan:
 
     async def arun(
         self,
+        /,
         params: object = None,
         *,
         max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
@@ -306,6 +308,7 @@ class Plan:
 
     def run_async(
         self,
+        /,
         params: object = None,
         *,
         max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
