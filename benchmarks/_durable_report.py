@@ -105,8 +105,9 @@ def _journal(j: dict[str, Any], floors: dict[str, float]) -> list[str]:
         floor_cpu = floors["sqlite_normal_cpu"]
         out.append(
             f"\nSQLite, process: the CPU a step adds is {_x(cpu / floor_cpu)} the CPU of one "
-            f"floor commit measured in this run ({_f(floor_cpu)} us): the journal writes two "
-            "commits per step (the attempt's start, then its end with the result)."
+            f"floor commit measured in this run ({_f(floor_cpu)} us): a chained step is one "
+            "commit (its result together with the next step's first attempt), which changes "
+            "3 to 4 pages where the floor changes one."
         )
     out.append(
         "\nMicroseconds, medians. *added* = (T_store(N) - T_none(N)) / N; *marginal* = the "
