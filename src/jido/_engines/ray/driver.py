@@ -203,7 +203,10 @@ class RayEngine:
         grace = call.runtime.stop_timeout / 5
         try:
             target, params, context, meta = make_payload(call, rctx)
-            ref = self._task.remote(((self._reference(target), params, context, meta), grace))
+            # lists, not tuples: Ray sends lists, dicts and scalars as msgpack and pickles
+            # anything else (a tuple would make it pickle the whole job)
+            args = [[self._reference(target), params, context, list(meta)], grace]
+            ref = self._task.remote(args)
         except (TypeError, ValueError, ray_errors.RaySystemError) as exc:
             raise unsendable(call, "the Ray engine", exc) from exc
         runtime = call.runtime
