@@ -217,9 +217,9 @@ class RayEngine:
     def _reference(self, target: Any) -> Any:
         """``"module:qualname"`` when that names ``target``, else ``target`` itself.
 
-        A string travels in Ray's fast (msgpack) path; an object makes Ray pickle the
-        whole payload. Targets Python cannot import by name (in ``__main__``, in a
-        function) travel as objects, by value.
+        A string travels in Ray's fast (msgpack) path; an object must be pickled (Ray
+        does that for it alone, see ``start``). Targets Python cannot import by name (in
+        ``__main__``, in a function) travel as objects, by value.
         """
         try:
             return self._references[target]
