@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python benchmarks/bench_ray.py             # 1,000 calls, 5 rounds
     .venv/bin/python benchmarks/bench_ray.py --quick     # 200 calls, 2 rounds
     .venv/bin/python benchmarks/bench_ray.py --profile   # also cProfile jido's driver side
+    .venv/bin/python benchmarks/bench_ray.py --threads   # also CPU per driver thread (Linux)
 
 In one process, on one local Ray cluster (``num_cpus=2``), it measures:
 
@@ -24,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import cProfile
+import functools
 import io
 import os
 import pstats
@@ -85,6 +88,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile jido's round trip")
+    parser.add_argument("--threads", action="store_true", help="CPU per driver thread (Linux)")
     args = parser.parse_args()
     if args.quick:
         args.calls, args.rounds = 200, 2
@@ -191,8 +195,55 @@ def main() -> None:
         stats.print_stats(25)
         print(text.getvalue())
 
+    if args.threads:
+        print(f"CPU of the driver's threads per {n} calls submitted at once (ms, median of 5)")
+        for name, batch in (("bare", bare_batch), ("jido run_async", jido_batch)):
+            per_thread = thread_cpu(functools.partial(batch, n), 5)
+            shown = ", ".join(f"{k} {v:.0f}" for k, v in per_thread.most_common() if v >= 1)
+            print(f"  {name:<16} total {sum(per_thread.values()):>5.0f}: {shown}")
+
     rt.shutdown()
     ray.shutdown()
+
+
+def thread_cpu(work: Callable[[], Any], times: int) -> collections.Counter[str]:
+    """Median CPU (ms) of this process's threads, by thread name, over ``times`` runs of work.
+
+    Ray's C++ threads are named (``worker.io`` runs Ray's completion callbacks); Python's
+    threads all show as ``python``.
+    """
+    runs: list[collections.Counter[str]] = []
+    for _ in range(times):
+        before = _thread_ticks()
+        work()
+        time.sleep(0.3)  # what the calls left to do (frees, late callbacks) counts too
+        after = _thread_ticks()
+        runs.append(
+            collections.Counter(
+                {
+                    name: (ticks - before.get(name, 0)) * 1e3 / os.sysconf("SC_CLK_TCK")
+                    for name, ticks in after.items()
+                }
+            )
+        )
+    names = {name for run in runs for name in run}
+    return collections.Counter(
+        {name: statistics.median(run[name] for run in runs) for name in names}
+    )
+
+
+def _thread_ticks() -> collections.Counter[str]:
+    ticks: collections.Counter[str] = collections.Counter()
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended
+            continue
+        ticks[name] += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks
 
 
 if __name__ == "__main__":

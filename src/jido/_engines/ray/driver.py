@@ -203,7 +203,10 @@ class RayEngine:
         grace = call.runtime.stop_timeout / 5
         try:
             target, params, context, meta = make_payload(call, rctx)
-            ref = self._task.remote(((self._reference(target), params, context, meta), grace))
+            # lists, not tuples: Ray sends lists, dicts and scalars as msgpack and pickles
+            # anything else (a tuple would make it pickle the whole job)
+            args = [[self._reference(target), params, context, list(meta)], grace]
+            ref = self._task.remote(args)
         except (TypeError, ValueError, ray_errors.RaySystemError) as exc:
             raise unsendable(call, "the Ray engine", exc) from exc
         runtime = call.runtime
@@ -214,9 +217,9 @@ class RayEngine:
     def _reference(self, target: Any) -> Any:
         """``"module:qualname"`` when that names ``target``, else ``target`` itself.
 
-        A string travels in Ray's fast (msgpack) path; an object makes Ray pickle the
-        whole payload. Targets Python cannot import by name (in ``__main__``, in a
-        function) travel as objects, by value.
+        A string travels in Ray's fast (msgpack) path; an object must be pickled (Ray
+        does that for it alone, see ``start``). Targets Python cannot import by name (in
+        ``__main__``, in a function) travel as objects, by value.
         """
         try:
             return self._references[target]

@@ -29,7 +29,7 @@ CLOCK_SLACK = 0.05
 """A stop this close to the attempt's deadline is taken for its timeout."""
 
 
-def attempt_task(job: tuple[Payload, float]) -> Any:
+def attempt_task(job: list[Any]) -> Any:
     """Run one attempt in this Ray worker; never raises (the outcome carries the error).
 
     A result (always a dict) comes back alone, a failure as the ``(False, error)``
@@ -43,8 +43,8 @@ def attempt_task(job: tuple[Payload, float]) -> Any:
     the action at its next bytecode (never in an ``interruptible = False`` action). A call
     blocked in C stops neither way: the driver then force-kills this worker.
     """
-    payload, grace = job
-    attempt = _WorkerAttempt(payload, grace)
+    (target, params, context, meta), grace = job  # lists: see RayEngine.start
+    attempt = _WorkerAttempt((target, params, context, tuple(meta)), grace)
     if threading.current_thread() is not threading.main_thread():  # not how Ray runs tasks
         return _shipped(attempt.run())
     watcher = _Watcher.get()
