@@ -153,6 +153,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     elif name == "ray":
         request.getfixturevalue("ray_runtime")  # the session's cluster
         kwargs["engine"] = jido.engines.Ray()
+        # Ray's soft cancel crosses the raylet: give it 0.24 s (not 0.08 s) to land before
+        # the force kill, so a busy machine does not turn an interrupt into a kill
+        kwargs["stop_timeout"] = 0.3
     runtime = jido.Runtime(**kwargs)
     try:
         yield Engine(name, runtime, tmp_path)
