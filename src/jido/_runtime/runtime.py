@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
 from jido._action.action import ActionSpec, spec_of
-from jido._core.cancel import CancelReason
+from jido._core.cancel import CancelReason, Token
 from jido._core.clock import deadline_after
 from jido._core.context import _CURRENT
 from jido._core.errors import ConfigError, JidoError, TimeoutError
@@ -157,12 +157,29 @@ class Runtime:
         if self._durable is not None:
             return wait_for(self._durable.start_action(action, params, context, run_id, options))
         spec, opts = self._resolve(action, options)
+        return self._run_resolved(spec, opts, params, context, run_id)
+
+    def _run_resolved(
+        self,
+        spec: ActionSpec,
+        opts: RunOptions,
+        params: object,
+        context: object,
+        run_id: str | None = None,
+        key: str | None = None,
+        linked: Token | None = None,
+    ) -> dict[str, Any]:
+        """Run a resolved action from this thread: in it when sync with no time limit, else
+        on its engine or loop, waited for. ``key``: its attempts' idempotency key; ``linked``:
+        the token of a run in this thread (see :func:`~jido._run.inline.run_inline`)."""
         mode = self._mode(spec, opts)
         if mode == "thread" and opts.timeout is None and not opts.retry.total_timeout:
             mode = "inline"
         call = self._prepare(spec, opts, params, context, mode, run_id)
+        if key is not None:
+            call.key = key
         if mode == "inline":
-            return run_inline(call)
+            return run_inline(call, linked)
         if mode == "async":
             return wait_for(self._start_on_loop(call))
         return wait_for(self._start_engine(call))

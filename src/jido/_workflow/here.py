@@ -32,8 +32,7 @@ from jido._core.cancel import CancelReason, Token
 from jido._core.context import RunContext, current, current_or_none
 from jido._core.options import RunOptions
 from jido._durable.journal import DurableRun
-from jido._run.inline import run_inline
-from jido._run.ref import AsyncRef, wait_for
+from jido._run.ref import AsyncRef
 from jido._runtime.config import SETTINGS, RunKwargs
 from jido._runtime.runtime import Runtime
 from jido._workflow.composite import Driver, Job, Runner
@@ -231,7 +230,8 @@ class InThread(Driver):
         ctx.check()  # the composite was stopped: no further step starts
         spec, options = self._resolve(action, opts)
         key = f"{ctx.run_id}/{key}"
-        return _run_resolved(self.runtime, spec, options, params, context, key, self.token)
+        own = dict(context) if context else {}  # an instruction's context is checked already
+        return self.runtime._run_resolved(spec, options, params, own, None, key, self.token)
 
     def _resolve(self, action: object, opts: Mapping[str, Any]) -> tuple[ActionSpec, RunOptions]:
         """``runtime._resolve``; the steps of a composite mostly share one options mapping.
@@ -303,30 +303,8 @@ def run_here(
     the token of a run in this thread (see :func:`~jido._run.inline.run_inline`).
     """
     spec, options = runtime._resolve(action, opts)
-    return _run_resolved(runtime, spec, options, params, context, key, linked)
-
-
-def _run_resolved(
-    runtime: Runtime,
-    spec: ActionSpec,
-    options: RunOptions,
-    params: Mapping[str, Any],
-    context: Mapping[Any, Any],
-    key: str | None,
-    linked: Token | None,
-) -> dict[str, Any]:
-    mode = runtime._mode(spec, options)
-    if mode == "thread" and options.timeout is None and not options.retry.total_timeout:
-        mode = "inline"
     own = dict(context) if context else {}  # an instruction's context is checked already
-    call = runtime._prepare(spec, options, params, own, mode)
-    if key is not None:
-        call.key = key
-    if mode == "inline":
-        return run_inline(call, linked)
-    if mode == "async":
-        return wait_for(runtime._start_on_loop(call))
-    return wait_for(runtime._start_engine(call))
+    return runtime._run_resolved(spec, options, params, own, None, key, linked)
 
 
 async def _in_context(context: Context, awaitable: Awaitable[Any]) -> Any:
